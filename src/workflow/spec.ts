@@ -1,0 +1,140 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.ts';
+
+/**
+ * The workflow file format as written by users. Objects are strict so a typo is an error
+ * with a did-you-mean, not a silently ignored key. `normalize.ts` turns this into `Workflow`.
+ */
+
+export const TASK_ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-/]*$/;
+
+export const durationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a duration; write a number with a unit, like 500ms, 30s, 5m or 1h30m`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const retryObject = z.strictObject({
+  attempts: z.int().min(1).max(100).optional(),
+  delay: durationSchema.optional(),
+  backoff: z.enum(['constant', 'exponential']).optional(),
+  max_delay: durationSchema.optional(),
+  jitter: z.union([z.boolean(), z.number().min(0).max(1)]).optional(),
+});
+/** `retry: 3` is short for `retry: { attempts: 3 }`. */
+export const retrySchema = z.union([z.int().min(1).max(100), retryObject]);
+
+const whenSchema = z.enum(['on_success', 'on_failure', 'always']);
+
+const taskShape = {
+  name: z.string().optional(),
+  description: z.string().optional(),
+  action: z.string().min(1).optional(),
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  run: z.string().min(1).optional(),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  cwd: z.string().optional(),
+  depends_on: z.union([z.string(), z.array(z.string())]).optional(),
+  if: z.union([z.string(), z.boolean()]).optional(),
+  when: whenSchema.optional(),
+  retry: retrySchema.optional(),
+  timeout: durationSchema.optional(),
+  continue_on_error: z.boolean().optional(),
+};
+
+export const taskSchema = z.strictObject(taskShape);
+export const stepSchema = z.strictObject({ id: z.string().optional(), ...taskShape });
+
+const inputTypes = z.enum(['string', 'number', 'integer', 'boolean', 'object', 'array']);
+export const inputDeclSchema = z.strictObject({
+  type: inputTypes.optional(),
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+  description: z.string().optional(),
+  enum: z.array(z.unknown()).optional(),
+});
+
+/** A bare `manual:` or `webhook:` (YAML null) or `true` means "enabled with defaults". */
+const enabled = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === null || v === true ? {} : v), schema);
+
+const cronSchema = z.string().superRefine((pattern, ctx) => {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `"${pattern}" is not a valid cron expression: ${(err as Error).message}` });
+  }
+});
+
+const timezoneSchema = z.string().superRefine((tz, ctx) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${tz}" is not a known IANA time zone (e.g. Europe/Berlin, UTC)` });
+  }
+});
+
+export const triggersSchema = z.strictObject({
+  webhook: enabled(
+    z.strictObject({
+      verify: z.enum(['none', 'github', 'stripe', 'standard', 'hmac']).optional(),
+      secret: z.string().optional(),
+      idempotency_key: z.string().optional(),
+    }),
+  ).optional(),
+  schedule: z
+    .union([cronSchema.transform((cron) => [{ cron }]), z.array(
+      z.strictObject({
+        cron: cronSchema,
+        timezone: timezoneSchema.optional(),
+        inputs: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )])
+    .optional(),
+  manual: enabled(
+    z.strictObject({
+      inputs: z.record(z.string(), inputDeclSchema).optional(),
+    }),
+  ).optional(),
+});
+
+export const concurrencySchema = z.strictObject({
+  limit: z.int().min(1),
+  on_limit: z.enum(['queue', 'skip', 'cancel_previous']).optional(),
+  key: z.string().optional(),
+});
+
+export const workflowFileSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(WORKFLOW_NAME, 'a workflow name uses letters, digits, "_", "-", "." and "/"')
+    .optional(),
+  description: z.string().optional(),
+  on: triggersSchema.optional(),
+  concurrency: concurrencySchema.optional(),
+  timeout: durationSchema.optional(),
+  parallelism: z.int().min(1).max(1000).optional(),
+  vars: z.record(z.string(), z.unknown()).optional(),
+  defaults: z
+    .strictObject({
+      retry: retrySchema.optional(),
+      timeout: durationSchema.optional(),
+    })
+    .optional(),
+  tasks: z.record(z.string(), taskSchema).optional(),
+  steps: z.array(stepSchema).optional(),
+});
+
+export type WorkflowFile = z.output<typeof workflowFileSchema>;
+export type TaskFile = z.output<typeof taskSchema>;
+export type StepFile = z.output<typeof stepSchema>;
+export type RetryFile = z.output<typeof retrySchema>;
+export type InputDecl = z.output<typeof inputDeclSchema>;

@@ -1,0 +1,68 @@
+import type { InputDecl } from './spec.ts';
+
+export type When = 'on_success' | 'on_failure' | 'always';
+
+export interface RetryPolicy {
+  /** Total attempts including the first. */
+  attempts: number;
+  delayMs: number;
+  backoff: 'constant' | 'exponential';
+  maxDelayMs: number;
+  /** 0 = none, 1 = full jitter (the delay is drawn from [0, delay]). */
+  jitter: number;
+}
+
+export interface TaskSpec {
+  id: string;
+  name?: string;
+  action: string;
+  /** json-e templates; rendered just before the task starts. */
+  inputs: Record<string, unknown>;
+  dependsOn: string[];
+  if?: string | boolean;
+  when: When;
+  retry: RetryPolicy;
+  timeoutMs?: number;
+  continueOnError: boolean;
+}
+
+export interface WebhookTrigger {
+  verify: 'none' | 'github' | 'stripe' | 'standard' | 'hmac';
+  secret?: string;
+  idempotencyKey?: string;
+}
+
+export interface ScheduleTrigger {
+  cron: string;
+  timezone?: string;
+  inputs?: Record<string, unknown>;
+}
+
+export interface Triggers {
+  webhook?: WebhookTrigger;
+  schedule?: ScheduleTrigger[];
+  manual?: { inputs: Record<string, InputDecl> };
+}
+
+export interface Workflow {
+  name: string;
+  description?: string;
+  triggers: Triggers;
+  concurrency?: { limit: number; onLimit: 'queue' | 'skip' | 'cancel_previous'; key?: string };
+  timeoutMs?: number;
+  /** Most tasks of one run that may run at once. */
+  parallelism: number;
+  vars: Record<string, unknown>;
+  /** In file order; the executor follows `dependsOn`, not this order. */
+  tasks: TaskSpec[];
+  source: { file: string; hash: string };
+}
+
+export const DEFAULT_PARALLELISM = 10;
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 1,
+  delayMs: 1000,
+  backoff: 'exponential',
+  maxDelayMs: 5 * 60_000,
+  jitter: 0,
+};
