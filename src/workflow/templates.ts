@@ -141,6 +141,24 @@ export function collectExpressions(value: unknown, path: string): { path: string
   return out;
 }
 
+/**
+ * Functions templates may call besides json-e's built-ins; the names match GitHub Actions'
+ * expressions so workflows read familiar.
+ */
+export const templateFunctions = {
+  fromJSON(text: unknown): unknown {
+    if (typeof text !== 'string') throw new Error(`fromJSON expects a string, got ${typeof text}`);
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new Error(`fromJSON: not valid JSON (${(err as Error).message})`);
+    }
+  },
+  toJSON(value: unknown): string {
+    return JSON.stringify(value);
+  },
+};
+
 /** Renders a template tree against a context. Throws TemplateError naming field and expression. */
 export function render(template: unknown, context: Record<string, unknown>, field = 'inputs'): unknown {
   if (typeof template === 'string') return renderString(template, context, field);

@@ -1,0 +1,109 @@
+#!/usr/bin/env bun
+import { parseArgs } from 'node:util';
+import { graphCommand } from './cli/graph-command.ts';
+import { runCommand } from './cli/run-command.ts';
+import { type ProblemFormat, validateCommand } from './cli/validate-command.ts';
+import { ConfigError } from './config.ts';
+import { CancelledError } from './errors.ts';
+
+const HELP = `baton — GitOps workflow automation
+
+Usage:
+  baton run <file|name> [--input JSON|@file] [--json]   run a workflow here, printing progress
+  baton validate [paths…] [--format text|json|github]   check workflow files; exit 1 on any problem
+  baton graph <file|name> [--format mermaid|dot]        print the task graph
+  baton help                                            this text
+
+Environment: see README.md (BATON_WORKFLOWS_DIR, BATON_ACTIONS_DIR, BATON_SECRET_<NAME>, ...).
+`;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { input: { type: 'string', short: 'i' }, json: { type: 'boolean', default: false } },
+      });
+      const target = one(positionals, 'run');
+      const controller = cancelOnSignals();
+      return runCommand({
+        target,
+        input: values.input,
+        json: values.json ?? false,
+        out,
+        err,
+        color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+        signal: controller.signal,
+      });
+    }
+    case 'validate': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { format: { type: 'string', short: 'f', default: 'text' } },
+      });
+      const format = choice(values.format, ['text', 'json', 'github'] as const, '--format');
+      return validateCommand(positionals, format as ProblemFormat, out);
+    }
+    case 'graph': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { format: { type: 'string', short: 'f', default: 'mermaid' } },
+      });
+      const format = choice(values.format, ['mermaid', 'dot'] as const, '--format');
+      return graphCommand(one(positionals, 'graph'), format, out, err);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(HELP);
+      return 0;
+    default:
+      err(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+class UsageError extends Error {}
+
+function one(positionals: string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`baton ${command} takes one workflow file or name`);
+  return positionals[0] as string;
+}
+
+function choice<T extends string>(value: string | undefined, options: readonly T[], flag: string): T {
+  if (options.includes(value as T)) return value as T;
+  throw new UsageError(`${flag} must be one of ${options.join(', ')} (got "${value}")`);
+}
+
+/** First Ctrl-C cancels the run cleanly; a second one exits at once. */
+function cancelOnSignals(): AbortController {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    err(`\n${signal}: cancelling the run (again to exit at once)`);
+    controller.abort(new CancelledError(`cancelled by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError || e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`error: ${(e as Error).message}`);
+      process.exit(2);
+    }
+    err(`error: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);
