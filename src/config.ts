@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { parseDuration } from './util/duration.ts';
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((part) => part.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean),
+);
 const bytes = z.string().transform((value, ctx) => {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
   if (!m) {
@@ -112,7 +115,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
 export function secretsFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('BATON_SECRET_') && value !== undefined) out[key.slice('BATON_SECRET_'.length)] = value;
+    if (key.startsWith('BATON_SECRET_') && value !== undefined)
+      out[key.slice('BATON_SECRET_'.length)] = value;
   }
   return out;
 }

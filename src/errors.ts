@@ -74,7 +74,10 @@ export class TemplateError extends BatonError {
   readonly field: string;
   readonly expression: string;
   constructor(message: string, info: { field: string; expression: string; cause?: unknown }) {
-    super('validation', message, { cause: info.cause, details: { field: info.field, expression: info.expression } });
+    super('validation', message, {
+      cause: info.cause,
+      details: { field: info.field, expression: info.expression },
+    });
     this.field = info.field;
     this.expression = info.expression;
   }
@@ -139,7 +142,8 @@ export function serializeError(err: unknown): SerializedError {
 
 export function isRetriable(err: unknown): boolean {
   if (err instanceof NonRetriableError) return false;
-  if (err instanceof BatonError) return err.code === 'action' || err.code === 'internal' || err.code === 'timeout';
+  if (err instanceof BatonError)
+    return err.code === 'action' || err.code === 'internal' || err.code === 'timeout';
   return true;
 }
 

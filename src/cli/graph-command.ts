@@ -1,5 +1,5 @@
-import { formatProblems } from '../workflow/problems-format.ts';
 import { toDot, toMermaid } from '../workflow/graph-format.ts';
+import { formatProblems } from '../workflow/problems-format.ts';
 import { openWorkspace, resolveWorkflow } from './workspace.ts';
 
 /** `baton graph <file|name>`: the DAG as Mermaid (default) or DOT. */

@@ -17,12 +17,17 @@ export function humanPrinter(write: Write, color = false): EventSink {
             write(`${paint(1, 'plan')}  ${formatPlan(event.plan)}`);
           } else if (event.status !== 'running' && event.status !== 'pending') {
             const took = event.durationMs === undefined ? '' : ` in ${formatDuration(event.durationMs)}`;
-            const mark = event.status === 'succeeded' ? paint(32, '✔ run succeeded') : paint(31, `✖ run ${event.status.replace('_', ' ')}`);
-            write(`${mark}${took}${event.error ? `: ${event.error.message}` : ''}  (run ${event.runId})`);
+            const mark =
+              event.status === 'succeeded'
+                ? paint(32, '✔ run succeeded')
+                : paint(31, `✖ run ${event.status.replace('_', ' ')}`);
+            const why = event.error ? `: ${event.error.message.replaceAll('\n', '\n    ')}` : '';
+            write(`${mark}${took}${why}  (run ${event.runId})`);
           }
           return;
         case 'task.log': {
-          const marker = event.stream === 'stderr' || event.level === 'warn' || event.level === 'error' ? '!' : '│';
+          const marker =
+            event.stream === 'stderr' || event.level === 'warn' || event.level === 'error' ? '!' : '│';
           write(`  ${paint(2, marker)} ${paint(2, `${event.taskId}:`)} ${event.message}`);
           return;
         }
@@ -42,9 +47,17 @@ export function humanPrinter(write: Write, color = false): EventSink {
               write(`${paint(33, '↷')} ${event.taskId} skipped: ${event.reason ?? ''}`);
               return;
             default: {
-              const why = event.error?.message ?? event.reason ?? '';
-              const retry = event.retryAt ? paint(33, ` — retrying in ${formatDuration(Math.max(0, Date.parse(event.retryAt) - Date.now()))}`) : '';
-              write(`${paint(31, '✖')} ${event.taskId} ${event.status.replace('_', ' ')}${took}${attempt}: ${why}${retry}`);
+              // Multi-line messages (stderr tails) continue indented under the task line.
+              const why = (event.error?.message ?? event.reason ?? '').replaceAll('\n', '\n    ');
+              const retry = event.retryAt
+                ? paint(
+                    33,
+                    ` — retrying in ${formatDuration(Math.max(0, Date.parse(event.retryAt) - Date.now()))}`,
+                  )
+                : '';
+              write(
+                `${paint(31, '✖')} ${event.taskId} ${event.status.replace('_', ' ')}${took}${attempt}: ${why}${retry}`,
+              );
             }
           }
         }

@@ -43,7 +43,11 @@ export async function runCommand(opts: RunCommandOptions): Promise<number> {
     trigger: { type: 'cli', inputs },
     secrets: secretsFromEnv(process.env),
     events: fanout(printer),
-    env: { filesDir: config.filesDir, httpAllow: config.httpAllow, outputLimitBytes: config.outputLimitBytes },
+    env: {
+      filesDir: config.filesDir,
+      httpAllow: config.httpAllow,
+      outputLimitBytes: config.outputLimitBytes,
+    },
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return result.status === 'succeeded' ? 0 : 1;

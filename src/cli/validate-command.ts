@@ -41,7 +41,11 @@ export async function validateCommand(
   if (format === 'text') {
     if (problems.length > 0) out(formatProblems(problems, 'text'));
     const noun = checked === 1 ? 'workflow file' : 'workflow files';
-    out(problems.length === 0 ? `✔ ${checked} ${noun} valid` : `✖ ${problems.length} problem(s) in ${checked} ${noun}`);
+    out(
+      problems.length === 0
+        ? `✔ ${checked} ${noun} valid`
+        : `✖ ${problems.length} problem(s) in ${checked} ${noun}`,
+    );
   } else if (format === 'json' || problems.length > 0) {
     out(formatProblems(problems, format));
   }

@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { type Config, loadConfig } from '../config.ts';
 import type { Problem } from '../errors.ts';
 import { type Catalogue, loadCatalogue } from '../plugins/catalogue.ts';
-import { loadWorkflowDir, loadWorkflowFile } from '../workflow/loader.ts';
+import { defaultWorkflowName, loadWorkflowDir, loadWorkflowFile } from '../workflow/loader.ts';
 import type { Workflow } from '../workflow/types.ts';
 
 export interface Loaded {
@@ -31,9 +31,10 @@ export async function resolveWorkflow(target: string, config: Config, catalogue:
     return notFound(target, `no file "${target}" and no workflows folder at ${config.workflowsDir}`);
   }
   const all = await loadWorkflowDir(config.workflowsDir, { catalogue });
-  const match = all.find((r) => r.workflow?.name === target || r.name === target);
+  const nameOf = (r: Loaded) => r.workflow?.name ?? defaultWorkflowName(r.file, config.workflowsDir);
+  const match = all.find((r) => nameOf(r) === target);
   if (match) return match;
-  const names = all.map((r) => r.workflow?.name ?? r.name).filter(Boolean);
+  const names = all.map(nameOf);
   return notFound(target, `no workflow named "${target}" (known: ${names.join(', ') || 'none'})`);
 }
 

@@ -2,7 +2,14 @@ import type { SerializedError } from '../errors.ts';
 import type { LogLevel } from '../plugins/define-action.ts';
 
 export type RunStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
-export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'timed_out';
+export type TaskStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'timed_out';
 
 export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
   'succeeded',

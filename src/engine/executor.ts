@@ -1,11 +1,11 @@
 import { CancelledError, NonRetriableError, serializeError, TemplateError, TimeoutError } from '../errors.ts';
+import { abortError as abortReason } from '../plugins/abort.ts';
 import { formatDuration } from '../util/duration.ts';
 import { planLevels } from '../workflow/dag.ts';
 import { evaluate, templateFunctions, truthy } from '../workflow/templates.ts';
 import type { TaskSpec } from '../workflow/types.ts';
 import type { RunStatus, TaskStatus } from './events.ts';
 import { Redactor } from './redact.ts';
-import { abortReason } from './retry.ts';
 import { runTask } from './task-runner.ts';
 import type { ExecuteOptions, RunResult, TaskResult } from './types.ts';
 
@@ -47,7 +47,10 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
         );
 
   const finished = new Map<string, Finished>();
-  const taskState: Record<string, { output?: unknown; status: TaskStatus; error?: unknown; attempts: number }> = {};
+  const taskState: Record<
+    string,
+    { output?: unknown; status: TaskStatus; error?: unknown; attempts: number }
+  > = {};
   const context: Record<string, unknown> = {
     ...templateFunctions,
     trigger: options.trigger,
@@ -75,10 +78,16 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
     const entry: Finished = {
       result,
       ok: result.status === 'succeeded' || (failed && task.continueOnError),
-      failureAbove: (failed && !task.continueOnError) || (result.status === 'skipped' && skippedForFailure(task)),
+      failureAbove:
+        (failed && !task.continueOnError) || (result.status === 'skipped' && skippedForFailure(task)),
     };
     finished.set(task.id, entry);
-    taskState[task.id] = { output: result.output, status: result.status, error: result.error, attempts: result.attempts };
+    taskState[task.id] = {
+      output: result.output,
+      status: result.status,
+      error: result.error,
+      attempts: result.attempts,
+    };
     if (!emitted) {
       await events.emit({
         type: 'task.status',
@@ -104,11 +113,17 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
 
   /** Settles a ready task without running it, or returns undefined when it should run. */
   const gate = (task: TaskSpec): TaskResult | undefined => {
-    if (run.signal.aborted) return { status: 'cancelled', attempts: 0, reason: abortReason(run.signal).message };
+    if (run.signal.aborted)
+      return { status: 'cancelled', attempts: 0, reason: abortReason(run.signal).message };
     const deps = task.dependsOn.map((d) => [d, finished.get(d) as Finished] as const);
     if (task.when === 'on_success') {
       const blocker = deps.find(([, f]) => !f.ok);
-      if (blocker) return { status: 'skipped', attempts: 0, reason: `upstream task "${blocker[0]}" ${describe(blocker[1].result.status)}` };
+      if (blocker)
+        return {
+          status: 'skipped',
+          attempts: 0,
+          reason: `upstream task "${blocker[0]}" ${describe(blocker[1].result.status)}`,
+        };
     } else if (task.when === 'on_failure' && !deps.some(([, f]) => f.failureAbove)) {
       return { status: 'skipped', attempts: 0, reason: 'no upstream task failed (when: on_failure)' };
     }
@@ -140,10 +155,12 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
         await finish(task, { status: 'failed', attempts: 0, error }, false);
         continue;
       }
-      const promise = runTask({ task, action, options, context, runSignal: run.signal, redactor }).then(async (result) => {
-        running.delete(id);
-        await finish(task, result, true);
-      });
+      const promise = runTask({ task, action, options, context, runSignal: run.signal, redactor }).then(
+        async (result) => {
+          running.delete(id);
+          await finish(task, result, true);
+        },
+      );
       running.set(id, promise);
     }
   };
@@ -167,7 +184,8 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
       }
     }
     for (const task of workflow.tasks) {
-      if (!finished.has(task.id) && waitingOn.get(task.id) === 0 && !ready.includes(task.id)) ready.push(task.id);
+      if (!finished.has(task.id) && waitingOn.get(task.id) === 0 && !ready.includes(task.id))
+        ready.push(task.id);
     }
     await pump();
     while (running.size > 0) {

@@ -7,7 +7,9 @@ export class Redactor {
   private readonly values: string[];
 
   constructor(secrets: Iterable<string>) {
-    this.values = [...new Set(secrets)].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+    this.values = [...new Set(secrets)]
+      .filter((v) => v.length >= MIN_SECRET_LENGTH)
+      .sort((a, b) => b.length - a.length);
   }
 
   text(value: string): string {

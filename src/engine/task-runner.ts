@@ -8,13 +8,14 @@ import {
   TimeoutError,
   ValidationError,
 } from '../errors.ts';
+import { abortError as abortReason, sleep } from '../plugins/abort.ts';
 import type { ActionContext, AnyAction, LogLevel, TaskLogger } from '../plugins/define-action.ts';
 import { formatDuration } from '../util/duration.ts';
 import { render } from '../workflow/templates.ts';
 import type { TaskSpec } from '../workflow/types.ts';
 import type { TaskStatus } from './events.ts';
 import type { Redactor } from './redact.ts';
-import { abortReason, retryDelay, sleep } from './retry.ts';
+import { retryDelay } from './retry.ts';
 import type { ExecuteOptions, TaskResult } from './types.ts';
 
 export interface TaskRunInput {
@@ -27,7 +28,14 @@ export interface TaskRunInput {
 }
 
 /** Runs one task through all its attempts; emits one `running` and one final event per attempt. */
-export async function runTask({ task, action, options, context, runSignal, redactor }: TaskRunInput): Promise<TaskResult> {
+export async function runTask({
+  task,
+  action,
+  options,
+  context,
+  runSignal,
+  redactor,
+}: TaskRunInput): Promise<TaskResult> {
   const { events, runId } = options;
   const base = { type: 'task.status' as const, runId, taskId: task.id, action: task.action };
   let attempt = 0;
@@ -54,13 +62,22 @@ export async function runTask({ task, action, options, context, runSignal, redac
     const at = new Date().toISOString();
     if (failure === undefined) {
       const safeOutput = redactor.value(output);
-      await events.emit({ ...base, status: 'succeeded', attempt, at, output: safeOutput, startedAt, durationMs });
+      await events.emit({
+        ...base,
+        status: 'succeeded',
+        attempt,
+        at,
+        output: safeOutput,
+        startedAt,
+        durationMs,
+      });
       return { status: 'succeeded', output: safeOutput, attempts: attempt, startedAt, durationMs };
     }
 
     const status = failureStatus(failure, runSignal);
     const error = redactor.value(serializeError(failure));
-    const canRetry = status !== 'cancelled' && !runSignal.aborted && attempt < task.retry.attempts && isRetriable(failure);
+    const canRetry =
+      status !== 'cancelled' && !runSignal.aborted && attempt < task.retry.attempts && isRetriable(failure);
     if (canRetry) {
       const delay = retryDelay(task.retry, attempt, failure, options.random);
       const retryAt = new Date(Date.now() + delay).toISOString();
@@ -72,7 +89,14 @@ export async function runTask({ task, action, options, context, runSignal, redac
         // Cancelled while waiting to retry: the attempt already ended, so report the run's reason.
         const reason = serializeError(err).message;
         const finalStatus = failureStatus(err, runSignal);
-        await events.emit({ ...base, status: finalStatus, attempt, at: new Date().toISOString(), error, reason });
+        await events.emit({
+          ...base,
+          status: finalStatus,
+          attempt,
+          at: new Date().toISOString(),
+          error,
+          reason,
+        });
         return { status: finalStatus, error, attempts: attempt, reason, startedAt, durationMs };
       }
     }
@@ -86,9 +110,14 @@ function prepareInput(task: TaskSpec, action: AnyAction, context: Record<string,
   const parsed = action.input.safeParse(rendered);
   if (!parsed.success) {
     const detail = parsed.error.issues
-      .map((i: { path: PropertyKey[]; message: string }) => `${i.path.length ? `input "${i.path.join('.')}"` : 'input'}: ${i.message}`)
+      .map(
+        (i: { path: PropertyKey[]; message: string }) =>
+          `${i.path.length ? `input "${i.path.join('.')}"` : 'input'}: ${i.message}`,
+      )
       .join('; ');
-    throw new ValidationError(`${task.action} rejected its input: ${detail}`, { details: { issues: parsed.error.issues } });
+    throw new ValidationError(`${task.action} rejected its input: ${detail}`, {
+      details: { issues: parsed.error.issues },
+    });
   }
   return parsed.data;
 }
@@ -111,7 +140,10 @@ async function invoke(
     task.timeoutMs === undefined
       ? undefined
       : setTimeout(
-          () => controller.abort(new TimeoutError(`task "${task.id}" timed out after ${formatDuration(task.timeoutMs ?? 0)}`)),
+          () =>
+            controller.abort(
+              new TimeoutError(`task "${task.id}" timed out after ${formatDuration(task.timeoutMs ?? 0)}`),
+            ),
           task.timeoutMs,
         );
   const aborted = new Promise<never>((_, reject) => {
@@ -135,7 +167,9 @@ async function invoke(
     const raw = await Promise.race([Promise.resolve().then(() => action.run(ctx)), aborted]);
     const checked = action.output.safeParse(raw);
     if (!checked.success) {
-      throw new NonRetriableError(`${task.action} returned output that does not match its schema: ${checked.error.message}`);
+      throw new NonRetriableError(
+        `${task.action} returned output that does not match its schema: ${checked.error.message}`,
+      );
     }
     return checked.data;
   } catch (err) {

@@ -29,14 +29,18 @@ export function actionIdFromFile(file: string): string {
  * Loads every action file from the given folders, built-ins first; a later folder may not
  * replace a built-in. `fresh` busts the module cache so edited files reload.
  */
-export async function loadCatalogue(dirs: string[] = [], options: { fresh?: boolean } = {}): Promise<Catalogue> {
+export async function loadCatalogue(
+  dirs: string[] = [],
+  options: { fresh?: boolean } = {},
+): Promise<Catalogue> {
   const catalogue: Catalogue = { actions: new Map(), problems: [] };
   const seen = new Set<string>();
   for (const dir of [BUILTIN_ACTIONS_DIR, ...dirs].map((d) => resolve(d))) {
     if (seen.has(dir)) continue;
     seen.add(dir);
     if (!existsSync(dir)) {
-      if (dir !== BUILTIN_ACTIONS_DIR) catalogue.problems.push({ file: dir, message: 'actions folder does not exist' });
+      if (dir !== BUILTIN_ACTIONS_DIR)
+        catalogue.problems.push({ file: dir, message: 'actions folder does not exist' });
       continue;
     }
     const files = readdirSync(dir)
@@ -51,7 +55,10 @@ export async function loadCatalogue(dirs: string[] = [], options: { fresh?: bool
       }
       const id = actionIdFromFile(file);
       if (catalogue.actions.has(id)) {
-        catalogue.problems.push({ file, message: `action "${id}" is already defined by an earlier file; this one is ignored` });
+        catalogue.problems.push({
+          file,
+          message: `action "${id}" is already defined by an earlier file; this one is ignored`,
+        });
         continue;
       }
       catalogue.actions.set(id, result.action);
@@ -60,7 +67,10 @@ export async function loadCatalogue(dirs: string[] = [], options: { fresh?: bool
   return catalogue;
 }
 
-export async function loadActionFile(file: string, fresh: boolean): Promise<{ action: AnyAction } | { problem: string }> {
+export async function loadActionFile(
+  file: string,
+  fresh: boolean,
+): Promise<{ action: AnyAction } | { problem: string }> {
   const id = actionIdFromFile(file);
   let mod: { default?: unknown };
   try {
@@ -71,13 +81,17 @@ export async function loadActionFile(file: string, fresh: boolean): Promise<{ ac
   }
   const action = mod.default as Partial<AnyAction> | undefined;
   if (!action || typeof action !== 'object' || typeof action.run !== 'function') {
-    return { problem: 'has no default export made with defineAction({ name, description, input, output, run })' };
+    return {
+      problem: 'has no default export made with defineAction({ name, description, input, output, run })',
+    };
   }
   if (!isSchema(action.input) || !isSchema(action.output)) {
     return { problem: 'defineAction needs zod schemas for both `input` and `output`' };
   }
   if (action.name !== id) {
-    return { problem: `declares name "${String(action.name)}" but its file makes it "${id}"; rename one to match` };
+    return {
+      problem: `declares name "${String(action.name)}" but its file makes it "${id}"; rename one to match`,
+    };
   }
   return { action: action as AnyAction };
 }

@@ -9,7 +9,8 @@ export function parseDuration(value: string | number): number | undefined {
   if (/^\d+$/.test(text)) return Number(text);
   if (!WHOLE.test(text)) return undefined;
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(PART)) total += Number(amount) * (UNIT_MS[unit as string] ?? 0);
+  for (const [, amount, unit] of text.matchAll(PART))
+    total += Number(amount) * (UNIT_MS[unit as string] ?? 0);
   return Math.round(total);
 }
 

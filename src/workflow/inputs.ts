@@ -35,7 +35,9 @@ export function checkInputs(workflow: Workflow, given: unknown): Record<string, 
     }
   }
   if (problems.length > 0) {
-    throw new ValidationError(`invalid inputs for ${workflow.name}: ${problems.join('; ')}`, { details: { problems } });
+    throw new ValidationError(`invalid inputs for ${workflow.name}: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
   return inputs;
 }
@@ -46,7 +48,9 @@ function checkType(value: unknown, decl: InputDecl): string | undefined {
     case 'string':
       return typeof value === 'string' ? undefined : `must be a string (got ${got})`;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `must be a number (got ${got})`;
+      return typeof value === 'number' && Number.isFinite(value)
+        ? undefined
+        : `must be a number (got ${got})`;
     case 'integer':
       return Number.isInteger(value) ? undefined : `must be an integer (got ${JSON.stringify(value)})`;
     case 'boolean':

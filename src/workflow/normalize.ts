@@ -27,7 +27,8 @@ export function normalizeWorkflow(file: WorkflowFile, options: NormalizeOptions)
     : Object.entries(file.tasks ?? {});
 
   const tasks = entries.map(([id, t]): TaskSpec => {
-    const { action, inputs } = t.run !== undefined ? shellShorthand(t) : { action: t.action ?? '', inputs: t.inputs ?? {} };
+    const { action, inputs } =
+      t.run !== undefined ? shellShorthand(t) : { action: t.action ?? '', inputs: t.inputs ?? {} };
     const task: TaskSpec = {
       id,
       action,
@@ -85,7 +86,9 @@ export function shellShorthand(task: TaskFile): { action: string; inputs: Record
   const scan = scanTemplate(task.run ?? '');
   const env: Record<string, unknown> = { ...(task.env ?? {}) };
   const names = new Map<string, string>();
-  let command = scan.literals[0] ?? '';
+  // The command is itself rendered as a template later, so literal `${` stays escaped as `$${`.
+  const literal = (i: number) => (scan.literals[i] ?? '').replaceAll('${', () => '$${');
+  let command = literal(0);
   scan.expressions.forEach((e, i) => {
     let name = names.get(e.expr);
     if (!name) {
@@ -93,7 +96,7 @@ export function shellShorthand(task: TaskFile): { action: string; inputs: Record
       names.set(e.expr, name);
       env[name] = `\${${e.expr}}`;
     }
-    command += `\${${name}}${scan.literals[i + 1] ?? ''}`;
+    command += `$\${${name}}${literal(i + 1)}`;
   });
   const inputs: Record<string, unknown> = { command };
   if (Object.keys(env).length > 0) inputs.env = env;
@@ -104,7 +107,14 @@ export function shellShorthand(task: TaskFile): { action: string; inputs: Record
 function toRetry(retry: RetryFile | undefined, base: RetryPolicy): RetryPolicy {
   if (retry === undefined) return base;
   if (typeof retry === 'number') return { ...base, attempts: retry };
-  const jitter = retry.jitter === undefined ? base.jitter : retry.jitter === true ? 1 : retry.jitter === false ? 0 : retry.jitter;
+  const jitter =
+    retry.jitter === undefined
+      ? base.jitter
+      : retry.jitter === true
+        ? 1
+        : retry.jitter === false
+          ? 0
+          : retry.jitter;
   return {
     attempts: retry.attempts ?? base.attempts,
     delayMs: retry.delay ?? base.delayMs,
@@ -120,7 +130,8 @@ function toTriggers(on: WorkflowFile['on']): Triggers {
   if (on.webhook) {
     triggers.webhook = { verify: on.webhook.verify ?? (on.webhook.secret ? 'hmac' : 'none') };
     if (on.webhook.secret !== undefined) triggers.webhook.secret = on.webhook.secret;
-    if (on.webhook.idempotency_key !== undefined) triggers.webhook.idempotencyKey = on.webhook.idempotency_key;
+    if (on.webhook.idempotency_key !== undefined)
+      triggers.webhook.idempotencyKey = on.webhook.idempotency_key;
   }
   if (on.schedule) triggers.schedule = on.schedule;
   if (on.manual) triggers.manual = { inputs: on.manual.inputs ?? {} };

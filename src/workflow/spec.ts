@@ -70,7 +70,10 @@ const cronSchema = z.string().superRefine((pattern, ctx) => {
   try {
     new Cron(pattern, { paused: true }).stop();
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `"${pattern}" is not a valid cron expression: ${(err as Error).message}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${pattern}" is not a valid cron expression: ${(err as Error).message}`,
+    });
   }
 });
 
@@ -78,7 +81,10 @@ const timezoneSchema = z.string().superRefine((tz, ctx) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
-    ctx.addIssue({ code: 'custom', message: `"${tz}" is not a known IANA time zone (e.g. Europe/Berlin, UTC)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${tz}" is not a known IANA time zone (e.g. Europe/Berlin, UTC)`,
+    });
   }
 });
 
@@ -91,13 +97,16 @@ export const triggersSchema = z.strictObject({
     }),
   ).optional(),
   schedule: z
-    .union([cronSchema.transform((cron) => [{ cron }]), z.array(
-      z.strictObject({
-        cron: cronSchema,
-        timezone: timezoneSchema.optional(),
-        inputs: z.record(z.string(), z.unknown()).optional(),
-      }),
-    )])
+    .union([
+      cronSchema.transform((cron) => [{ cron }]),
+      z.array(
+        z.strictObject({
+          cron: cronSchema,
+          timezone: timezoneSchema.optional(),
+          inputs: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ),
+    ])
     .optional(),
   manual: enabled(
     z.strictObject({

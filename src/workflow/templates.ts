@@ -41,7 +41,8 @@ export function scanTemplate(text: string): ScanResult {
       continue;
     }
     const end = closingBrace(text, i + 2);
-    if (end === -1) return { expressions, literals: [...literals, literal], error: 'unterminated ${ ... } expression' };
+    if (end === -1)
+      return { expressions, literals: [...literals, literal], error: 'unterminated ${ ... } expression' };
     literals.push(literal);
     literal = '';
     expressions.push({ expr: text.slice(i + 2, end).trim(), start: i, end: end + 1 });
@@ -93,7 +94,7 @@ export function expressionSyntaxError(expr: string): string | undefined {
     return undefined;
   } catch (err) {
     const e = err as Error;
-    if (e.name === 'SyntaxError' || e.name === 'TypeError') return cleanMessage(e.message);
+    if (e.name === 'SyntaxError' || e.name === 'TypeError') return cleanMessage(e);
     return undefined; // an interpreter error means it parsed: the context was just empty
   }
 }
@@ -119,7 +120,10 @@ function stripStringLiterals(expr: string, keepBracketKeys: boolean): string {
 }
 
 /** Every expression in a template tree, with a readable path (`inputs.body.text`). */
-export function collectExpressions(value: unknown, path: string): { path: string; expr: string; error?: string }[] {
+export function collectExpressions(
+  value: unknown,
+  path: string,
+): { path: string; expr: string; error?: string }[] {
   const out: { path: string; expr: string; error?: string }[] = [];
   const visit = (v: unknown, p: string) => {
     if (typeof v === 'string') {
@@ -127,12 +131,13 @@ export function collectExpressions(value: unknown, path: string): { path: string
       for (const e of scan.expressions) out.push({ path: p, expr: e.expr });
       if (scan.error) out.push({ path: p, expr: v, error: scan.error });
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => visit(item, `${p}[${i}]`));
+      for (const [i, item] of v.entries()) visit(item, `${p}[${i}]`);
     } else if (v && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) {
         const childPath = `${p}.${k}`;
         // json-e operators whose value is itself an expression
-        if ((k === '$eval' || k === '$if') && typeof child === 'string') out.push({ path: childPath, expr: child });
+        if ((k === '$eval' || k === '$if') && typeof child === 'string')
+          out.push({ path: childPath, expr: child });
         else visit(child, childPath);
       }
     }
@@ -165,7 +170,8 @@ export function render(template: unknown, context: Record<string, unknown>, fiel
   if (Array.isArray(template)) return template.map((item, i) => render(item, context, `${field}[${i}]`));
   if (template && typeof template === 'object') {
     const entries = Object.entries(template);
-    if (entries.some(([k]) => k.startsWith('$') && !k.startsWith('$${'))) return renderJsonE(template, context, field);
+    if (entries.some(([k]) => k.startsWith('$') && !k.startsWith('$${')))
+      return renderJsonE(template, context, field);
     const out: Record<string, unknown> = {};
     for (const [k, v] of entries) {
       const key = k.includes('${') ? String(renderString(k, context, `${field} key "${k}"`)) : k;
@@ -216,7 +222,7 @@ function evalExpr(expr: string, context: Record<string, unknown>, field: string)
   try {
     return jsone({ $eval: expr }, context);
   } catch (err) {
-    throw new TemplateError(`${field}: \${${expr}} failed: ${cleanMessage((err as Error).message)}`, {
+    throw new TemplateError(`${field}: \${${expr}} failed: ${cleanMessage(err as Error)}`, {
       field,
       expression: expr,
       cause: err,
@@ -228,7 +234,7 @@ function renderJsonE(template: object, context: Record<string, unknown>, field: 
   try {
     return jsone(soleToEval(template) as Record<string, unknown>, context);
   } catch (err) {
-    throw new TemplateError(`${field}: json-e template failed: ${cleanMessage((err as Error).message)}`, {
+    throw new TemplateError(`${field}: json-e template failed: ${cleanMessage(err as Error)}`, {
       field,
       expression: JSON.stringify(template),
       cause: err,
@@ -249,9 +255,13 @@ function soleToEval(value: unknown): unknown {
   return value;
 }
 
-function cleanMessage(message: string): string {
-  if (message.includes("evaluating 'this.current_token") || message.includes('current_token')) {
+/** json-e's parser crashes with a TypeError on some incomplete input; say what it means. */
+export function cleanMessage(err: Error): string {
+  if (
+    err.name === 'TypeError' &&
+    /token|is not an object|Cannot read propert|undefined is not/.test(err.message)
+  ) {
     return 'unexpected end of expression';
   }
-  return message;
+  return err.message;
 }

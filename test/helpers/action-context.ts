@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import type { ActionContext, ActionEnvironment, AnyAction, LogLevel } from '../../src/plugins/define-action.ts';
+import type {
+  ActionContext,
+  ActionEnvironment,
+  AnyAction,
+  LogLevel,
+} from '../../src/plugins/define-action.ts';
 
 export interface LoggedLine {
   level: LogLevel;
@@ -26,14 +31,17 @@ export async function callAction(action: AnyAction, input: unknown, options: Cal
   const push = (level: LogLevel) => (message: string) => lines.push({ level, message });
   const ctx: ActionContext<z.output<typeof action.input>> = {
     input: action.input.parse(input),
-    secrets: Object.fromEntries((action.secrets ?? []).map((name: string) => [name, options.secrets?.[name]])),
+    secrets: Object.fromEntries(
+      (action.secrets ?? []).map((name: string) => [name, options.secrets?.[name]]),
+    ),
     signal: options.signal ?? new AbortController().signal,
     log: {
       debug: push('debug'),
       info: push('info'),
       warn: push('warn'),
       error: push('error'),
-      line: (stream, message) => lines.push({ level: stream === 'stderr' ? 'warn' : 'info', stream, message }),
+      line: (stream, message) =>
+        lines.push({ level: stream === 'stderr' ? 'warn' : 'info', stream, message }),
     },
     idempotencyKey: 'test-run:test-task',
     attempt: options.attempt ?? 1,

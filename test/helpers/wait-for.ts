@@ -16,5 +16,7 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
   }
   const why = last instanceof Error ? last.message : JSON.stringify(last);
-  throw new Error(`${options.message ?? 'condition not met'} within ${options.timeoutMs ?? 5000}ms (last: ${why})`);
+  throw new Error(
+    `${options.message ?? 'condition not met'} within ${options.timeoutMs ?? 5000}ms (last: ${why})`,
+  );
 }

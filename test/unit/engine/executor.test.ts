@@ -45,7 +45,13 @@ describe('scheduling', () => {
     const { run, spans, sink } = setup(wf);
     const result = await run();
     expect(result.status).toBe('succeeded');
-    const [a, b, c, d, e] = ['A', 'B', 'C', 'D', 'E'].map((id) => span(spans, id)) as Span[];
+    const [a, b, c, d, e] = ['A', 'B', 'C', 'D', 'E'].map((id) => span(spans, id)) as [
+      Span,
+      Span,
+      Span,
+      Span,
+      Span,
+    ];
     expect(b.start).toBeGreaterThanOrEqual(a.end);
     expect(d.start).toBeGreaterThanOrEqual(a.end);
     // B and D overlap: each starts before the other ends.
@@ -56,11 +62,18 @@ describe('scheduling', () => {
     expect(e.start).toBeGreaterThanOrEqual(Math.max(c.end, d.end));
     const runEvents = sink.events.filter((x) => x.type === 'run.status');
     expect(runEvents.map((x) => x.status)).toEqual(['running', 'succeeded']);
-    expect(runEvents[0]?.type === 'run.status' && runEvents[0].plan).toEqual([['A'], ['B', 'D'], ['C'], ['E']]);
+    expect(runEvents[0]?.type === 'run.status' && runEvents[0].plan).toEqual([
+      ['A'],
+      ['B', 'D'],
+      ['C'],
+      ['E'],
+    ]);
   });
 
   it('never runs more tasks at once than the parallelism limit', async () => {
-    const tasks = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => [id, { action: 'work', inputs: { ms: 30 } }]));
+    const tasks = Object.fromEntries(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => [id, { action: 'work', inputs: { ms: 30 } }]),
+    );
     const { run, maxActive, spans } = setup(makeWorkflow({ parallelism: 2, tasks }));
     expect((await run()).status).toBe('succeeded');
     expect(spans).toHaveLength(6);
@@ -76,7 +89,11 @@ describe('scheduling', () => {
           depends_on: ['a'],
           inputs: { message: '${tasks.a.output.message.list}', count: '${tasks.a.output.message.n}' },
         },
-        c: { action: 'echo', depends_on: ['b'], inputs: { message: 'hi ${trigger.inputs.who}: ${steps.b.output.message}' } },
+        c: {
+          action: 'echo',
+          depends_on: ['b'],
+          inputs: { message: 'hi ${trigger.inputs.who}: ${steps.b.output.message}' },
+        },
       },
     });
     const { run } = setup(wf);
@@ -107,7 +124,10 @@ describe('failure handling', () => {
     expect(result.tasks.cleanup?.status).toBe('succeeded');
     // on_failure sees a failure further up, through the skipped chain.
     expect(result.tasks.alert?.status).toBe('succeeded');
-    expect(result.tasks.happy_only_alert).toMatchObject({ status: 'skipped', reason: expect.stringContaining('no upstream task failed') });
+    expect(result.tasks.happy_only_alert).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('no upstream task failed'),
+    });
     expect(statuses(sink, 'b')).toEqual(['pending', 'skipped']);
   });
 
@@ -134,7 +154,10 @@ describe('failure handling', () => {
     });
     const result = await setup(wf).run();
     expect(result.tasks.yes?.status).toBe('succeeded');
-    expect(result.tasks.no).toMatchObject({ status: 'skipped', reason: 'if condition was false: tasks.a.output.message > 500' });
+    expect(result.tasks.no).toMatchObject({
+      status: 'skipped',
+      reason: 'if condition was false: tasks.a.output.message > 500',
+    });
     expect(result.status).toBe('succeeded');
   });
 });
@@ -148,7 +171,15 @@ describe('retries', () => {
     const result = await run();
     expect(result.tasks.a).toMatchObject({ status: 'succeeded', attempts: 3, output: { attempt: 3 } });
     expect(calls.a).toBe(3);
-    expect(statuses(sink, 'a')).toEqual(['pending', 'running', 'failed', 'running', 'failed', 'running', 'succeeded']);
+    expect(statuses(sink, 'a')).toEqual([
+      'pending',
+      'running',
+      'failed',
+      'running',
+      'failed',
+      'running',
+      'succeeded',
+    ]);
     const failedAttempts = sink.tasks('a').filter((e) => e.status === 'failed');
     expect(failedAttempts.map((e) => e.attempt)).toEqual([1, 2]);
     expect(failedAttempts.every((e) => typeof e.retryAt === 'string')).toBe(true);
@@ -156,22 +187,41 @@ describe('retries', () => {
 
   it('stops at NonRetriableError', async () => {
     const wf = makeWorkflow({
-      tasks: { a: { action: 'flaky', inputs: { succeed_on: 3, kind: 'fatal' }, retry: { attempts: 5, delay: '1ms' } } },
+      tasks: {
+        a: {
+          action: 'flaky',
+          inputs: { succeed_on: 3, kind: 'fatal' },
+          retry: { attempts: 5, delay: '1ms' },
+        },
+      },
     });
     const { run, calls } = setup(wf);
     const result = await run();
-    expect(result.tasks.a).toMatchObject({ status: 'failed', attempts: 1, error: { message: 'bad credentials' } });
+    expect(result.tasks.a).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { message: 'bad credentials' },
+    });
     expect(calls.a).toBe(1);
   });
 
   it('waits as long as RetryAfterError asks', async () => {
     const wf = makeWorkflow({
-      tasks: { a: { action: 'flaky', inputs: { succeed_on: 2, kind: 'retry_after' }, retry: { attempts: 2, delay: '1ms' } } },
+      tasks: {
+        a: {
+          action: 'flaky',
+          inputs: { succeed_on: 2, kind: 'retry_after' },
+          retry: { attempts: 2, delay: '1ms' },
+        },
+      },
     });
     const { run, sink } = setup(wf);
     const result = await run();
     expect(result.tasks.a?.status).toBe('succeeded');
-    const [failed, second] = sink.tasks('a').filter((e) => e.attempt > 0 && e.status !== 'pending').slice(1);
+    const [failed, second] = sink
+      .tasks('a')
+      .filter((e) => e.attempt > 0 && e.status !== 'pending')
+      .slice(1);
     const waited = Date.parse((second as TaskStatusEvent).at) - Date.parse((failed as TaskStatusEvent).at);
     expect(waited).toBeGreaterThanOrEqual(75);
   });
@@ -192,7 +242,9 @@ describe('retries', () => {
     const result = await run();
     expect(result.tasks.b?.status).toBe('failed');
     expect(result.tasks.b?.attempts).toBe(1);
-    expect(result.tasks.b?.error?.message).toBe('inputs.message: ${tasks.a.output.message.nope} failed: object has no property "nope"');
+    expect(result.tasks.b?.error?.message).toBe(
+      'inputs.message: ${tasks.a.output.message.nope} failed: object has no property "nope"',
+    );
     expect(result.error?.message).toContain('task "b" failed');
     expect(sink.tasks('b').filter((e) => e.status === 'running')).toHaveLength(1);
   });
@@ -206,7 +258,9 @@ describe('retries', () => {
     });
     const result = await setup(wf).run();
     expect(result.tasks.a?.error?.message).toMatch(/^work rejected its input: input "ms": /);
-    expect(result.tasks.b?.error?.message).toMatch(/bad_output returned output that does not match its schema/);
+    expect(result.tasks.b?.error?.message).toMatch(
+      /bad_output returned output that does not match its schema/,
+    );
   });
 });
 
@@ -222,14 +276,24 @@ describe('timeouts and cancellation', () => {
     const started = Date.now();
     const result = await setup(wf).run();
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(result.tasks.polite).toMatchObject({ status: 'timed_out', error: { code: 'timeout', message: 'task "polite" timed out after 50ms' } });
+    expect(result.tasks.polite).toMatchObject({
+      status: 'timed_out',
+      error: { code: 'timeout', message: 'task "polite" timed out after 50ms' },
+    });
     expect(result.tasks.rude?.status).toBe('timed_out');
-    expect(result.tasks.after).toMatchObject({ status: 'skipped', reason: 'upstream task "polite" timed out' });
+    expect(result.tasks.after).toMatchObject({
+      status: 'skipped',
+      reason: 'upstream task "polite" timed out',
+    });
     expect(result.status).toBe('failed');
   });
 
   it('retries a timed-out attempt when attempts remain', async () => {
-    const wf = makeWorkflow({ tasks: { a: { action: 'work', inputs: { ms: 10_000 }, timeout: '20ms', retry: { attempts: 2, delay: '1ms' } } } });
+    const wf = makeWorkflow({
+      tasks: {
+        a: { action: 'work', inputs: { ms: 10_000 }, timeout: '20ms', retry: { attempts: 2, delay: '1ms' } },
+      },
+    });
     const { run, sink } = setup(wf);
     const result = await run();
     expect(result.tasks.a).toMatchObject({ status: 'timed_out', attempts: 2 });
@@ -239,7 +303,10 @@ describe('timeouts and cancellation', () => {
   it('times out the whole run: running tasks time out, the rest are cancelled', async () => {
     const wf = makeWorkflow({
       timeout: '80ms',
-      tasks: { slow: { action: 'work', inputs: { ms: 10_000 } }, next: { action: 'work', depends_on: ['slow'] } },
+      tasks: {
+        slow: { action: 'work', inputs: { ms: 10_000 } },
+        next: { action: 'work', depends_on: ['slow'] },
+      },
     });
     const result = await setup(wf).run();
     expect(result.status).toBe('timed_out');
@@ -270,7 +337,9 @@ describe('timeouts and cancellation', () => {
 
 describe('secrets, logs and resume', () => {
   it('gives actions only declared secrets and redacts them from events', async () => {
-    const wf = makeWorkflow({ tasks: { a: { action: 'echo', inputs: { message: 'key=${secrets.TOKEN}' } } } });
+    const wf = makeWorkflow({
+      tasks: { a: { action: 'echo', inputs: { message: 'key=${secrets.TOKEN}' } } },
+    });
     const { run, sink } = setup(wf);
     const result = await run();
     const all = JSON.stringify(sink.events);
@@ -286,7 +355,9 @@ describe('secrets, logs and resume', () => {
         b: { action: 'echo', depends_on: ['a'], inputs: { message: '${tasks.a.output.attempt}' } },
       },
     });
-    const completed: Record<string, TaskResult> = { a: { status: 'succeeded', output: { attempt: 7 }, attempts: 1 } };
+    const completed: Record<string, TaskResult> = {
+      a: { status: 'succeeded', output: { attempt: 7 }, attempts: 1 },
+    };
     const { run, calls, sink } = setup(wf, { completed });
     const result = await run();
     expect(calls.a).toBeUndefined();

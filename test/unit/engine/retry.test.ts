@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelay, sleep } from '../../../src/engine/retry.ts';
+import { retryDelay } from '../../../src/engine/retry.ts';
 import { CancelledError, RetryAfterError } from '../../../src/errors.ts';
+import { sleep } from '../../../src/plugins/abort.ts';
 import type { RetryPolicy } from '../../../src/workflow/types.ts';
 
 const policy = (p: Partial<RetryPolicy>): RetryPolicy => ({
@@ -15,7 +16,9 @@ const policy = (p: Partial<RetryPolicy>): RetryPolicy => ({
 describe('retryDelay', () => {
   it('doubles per attempt for exponential backoff, up to max_delay', () => {
     const p = policy({});
-    expect([1, 2, 3, 4, 5].map((n) => retryDelay(p, n, new Error('x')))).toEqual([1000, 2000, 4000, 8000, 10_000]);
+    expect([1, 2, 3, 4, 5].map((n) => retryDelay(p, n, new Error('x')))).toEqual([
+      1000, 2000, 4000, 8000, 10_000,
+    ]);
   });
 
   it('keeps the delay for constant backoff', () => {

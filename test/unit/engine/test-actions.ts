@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NonRetriableError, RetryAfterError } from '../../../src/errors.ts';
+import { sleep } from '../../../src/plugins/abort.ts';
 import { type AnyAction, defineAction } from '../../../src/plugins/define-action.ts';
-import { sleep } from '../../../src/engine/retry.ts';
 
 export interface Span {
   task: string;
@@ -38,7 +38,10 @@ export function testActions() {
   const flaky = defineAction({
     name: 'flaky',
     description: 'fails until attempt `succeed_on`',
-    input: z.object({ succeed_on: z.number(), kind: z.enum(['plain', 'fatal', 'retry_after']).default('plain') }),
+    input: z.object({
+      succeed_on: z.number(),
+      kind: z.enum(['plain', 'fatal', 'retry_after']).default('plain'),
+    }),
     output: z.object({ attempt: z.number() }),
     run(ctx) {
       calls[ctx.task.id] = (calls[ctx.task.id] ?? 0) + 1;
@@ -54,7 +57,7 @@ export function testActions() {
     description: 'ignores its abort signal entirely',
     input: z.object({}),
     output: z.object({}),
-    run: () => new Promise(() => {}),
+    run: () => new Promise<Record<string, never>>(() => {}),
   });
 
   const echo = defineAction({

@@ -82,7 +82,10 @@ describe('parsing helpers', () => {
   });
 
   it('collects expressions from a tree, including $eval and $if', () => {
-    const found = collectExpressions({ a: 'x ${tasks.a.output}', b: [{ $eval: 'tasks.b.output' }], c: { $if: 'x', then: 1 } }, 'inputs');
+    const found = collectExpressions(
+      { a: 'x ${tasks.a.output}', b: [{ $eval: 'tasks.b.output' }], c: { $if: 'x', then: 1 } },
+      'inputs',
+    );
     expect(found).toEqual([
       { path: 'inputs.a', expr: 'tasks.a.output' },
       { path: 'inputs.b[0].$eval', expr: 'tasks.b.output' },
