@@ -2,8 +2,8 @@
 FROM oven/bun:1.4-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Bun reads npm's lockfile; production dependencies only.
-RUN bun install --production --frozen-lockfile --ignore-scripts
+# Bun reads npm's package-lock.json and installs the versions pinned there; production only.
+RUN bun install --production --ignore-scripts
 
 FROM oven/bun:1.4-slim
 WORKDIR /app

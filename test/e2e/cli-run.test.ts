@@ -184,3 +184,22 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('baton run timeouts', () => {
+  it('a shell task that starts a grandchild and times out leaves no process behind', async () => {
+    const env = scratchEnv();
+    const marker = join(env.BATON_DATA_DIR as string, 'grandchild.pid');
+    const file = join(env.BATON_DATA_DIR as string, 'timeout.yaml');
+    writeFileSync(
+      file,
+      `tasks:\n  slow:\n    timeout: 500ms\n    run: bash -c 'sleep 120 & echo $! > ${marker}; wait'\n`,
+    );
+    const r = await runCli(['run', file], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✖ slow timed out');
+    expect(r.stdout).toContain('task "slow" timed out after 500ms');
+    const grandchild = Number(readFileSync(marker, 'utf8').trim());
+    expect(grandchild).toBeGreaterThan(0);
+    await waitFor(() => !alive(grandchild), { message: `sleep ${grandchild} still alive` });
+  });
+});
