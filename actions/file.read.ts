@@ -6,7 +6,7 @@ import { defineAction } from '../src/plugins/define-action.ts';
 import { confinePath } from '../src/plugins/files-guard.ts';
 
 const input = z
-  .object({
+  .strictObject({
     path: z.string().describe('File path relative to the files folder (BATON_FILES_DIR).'),
     encoding: z.enum(['utf8', 'base64']).default('utf8').describe('base64 for binary files.'),
     json: z.boolean().default(false).describe('Parse the file as JSON and return the value.'),

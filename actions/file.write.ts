@@ -5,7 +5,7 @@ import { ActionError, NonRetriableError } from '../src/errors.ts';
 import { defineAction } from '../src/plugins/define-action.ts';
 import { confinePath } from '../src/plugins/files-guard.ts';
 
-const input = z.object({
+const input = z.strictObject({
   path: z.string().describe('File path relative to the files folder (BATON_FILES_DIR).'),
   content: z
     .json()

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineAction } from '../src/plugins/define-action.ts';
 import { toText } from '../src/workflow/templates.ts';
 
-const input = z.object({
+const input = z.strictObject({
   message: z.json().describe('Text to log; objects and lists are logged as JSON.'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });

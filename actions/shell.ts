@@ -18,10 +18,10 @@ const DRAIN_MS = 500;
 const TAIL_LINES = 5;
 /** Output without newlines is logged in pieces of this size, so a line buffer cannot grow forever. */
 const MAX_LINE_CHARS = 16 * 1024;
-/** Baton's own credentials: a stray `env` in a script must not print them into task logs. */
-const HIDDEN_ENV = /^BATON_(SECRET_.+|MASTER_KEY|API_TOKENS)$/;
+/** Baton's own settings and credentials (not the task's `env:`): a stray `env` in a script must not print them. */
+const HIDDEN_ENV = /^(BATON_.+|DATABASE_URL|REDIS_URL)$/;
 
-const input = z.object({
+const input = z.strictObject({
   command: z.string().min(1, 'command is empty').describe('Script run as `<shell> -c <command>`.'),
   env: z
     .record(

@@ -5,7 +5,7 @@ import { parseDuration } from '../src/util/duration.ts';
 
 const MAX_MS = 24 * 3_600_000;
 
-const input = z.object({
+const input = z.strictObject({
   duration: z
     .union([z.string(), z.number()])
     .superRefine((value, ctx) => {

@@ -3,7 +3,7 @@ import { BatonError, NonRetriableError } from '../src/errors.ts';
 import { defineAction } from '../src/plugins/define-action.ts';
 import { render } from '../src/workflow/templates.ts';
 
-const input = z.object({
+const input = z.strictObject({
   template: z
     .json()
     .describe('Any JSON value. Rendered once more, against `context`, only when `context` is given.'),

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { graphCommand } from './cli/graph-command.ts';
 import { runCommand } from './cli/run-command.ts';
+import { migrateCommand, serveCommand, workerCommand } from './cli/service-commands.ts';
 import { type ProblemFormat, validateCommand } from './cli/validate-command.ts';
 import { ConfigError } from './config.ts';
 import { CancelledError } from './errors.ts';
@@ -9,9 +10,13 @@ import { CancelledError } from './errors.ts';
 const HELP = `baton — GitOps workflow automation
 
 Usage:
-  baton run <file|name> [--input JSON|@file] [--json]   run a workflow here, printing progress
+  baton run <file|name> [--input JSON|@file] [--json] [--no-store]
+                                                        run a workflow here, printing progress
   baton validate [paths…] [--format text|json|github]   check workflow files; exit 1 on any problem
   baton graph <file|name> [--format mermaid|dot]        print the task graph
+  baton serve                                           HTTP API, reconciler; in-process workers without Redis
+  baton worker [--concurrency N]                        run workers on Redis Streams + Postgres
+  baton migrate                                         apply database migrations
   baton help                                            this text
 
 Environment: see README.md (BATON_WORKFLOWS_DIR, BATON_ACTIONS_DIR, BATON_SECRET_<NAME>, ...).
@@ -27,7 +32,11 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { input: { type: 'string', short: 'i' }, json: { type: 'boolean', default: false } },
+        options: {
+          input: { type: 'string', short: 'i' },
+          json: { type: 'boolean', default: false },
+          'no-store': { type: 'boolean', default: false },
+        },
       });
       const target = one(positionals, 'run');
       const controller = cancelOnSignals();
@@ -35,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         target,
         input: values.input,
         json: values.json ?? false,
+        store: !values['no-store'],
         out,
         err,
         color: process.stdout.isTTY === true && !process.env.NO_COLOR,
@@ -59,6 +69,17 @@ async function main(argv: string[]): Promise<number> {
       const format = choice(values.format, ['mermaid', 'dot'] as const, '--format');
       return graphCommand(one(positionals, 'graph'), format, out, err);
     }
+    case 'serve':
+      return serveCommand();
+    case 'worker': {
+      const { values } = parseArgs({ args: rest, options: { concurrency: { type: 'string', short: 'c' } } });
+      const n = values.concurrency === undefined ? undefined : Number(values.concurrency);
+      if (n !== undefined && (!Number.isInteger(n) || n < 1))
+        throw new UsageError('--concurrency must be a whole number ≥ 1');
+      return workerCommand(n);
+    }
+    case 'migrate':
+      return migrateCommand(out);
     case undefined:
     case 'help':
     case '--help':
@@ -96,18 +117,26 @@ function cancelOnSignals(): AbortController {
   return controller;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (
-      e instanceof UsageError ||
-      e instanceof ConfigError ||
-      (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      err(`error: ${(e as Error).message}`);
-      process.exit(2);
-    }
-    err(`error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
-  },
-);
+/**
+ * Sets the exit code and lets the process end on its own, so a slow pipe (`| less`, CI logs)
+ * still receives every line; a process.exit() here would drop what is buffered. The unref'd
+ * timer is a backstop for a handle left open by mistake.
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 10_000).unref();
+}
+
+main(process.argv.slice(2)).then(exit, (e: unknown) => {
+  if (
+    e instanceof UsageError ||
+    e instanceof ConfigError ||
+    (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
+    err(`error: ${(e as Error).message}`);
+    exit(2);
+    return;
+  }
+  err(`error: ${(e as Error).stack ?? String(e)}`);
+  exit(1);
+});

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './util/duration.ts';
+import { parseAllowList } from './plugins/net-guard.ts';
+import { durationTooLong, parseDuration } from './util/duration.ts';
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z.string().transform((s) =>
@@ -9,6 +10,16 @@ const list = z.string().transform((s) =>
     .map((part) => part.trim())
     .filter(Boolean),
 );
+/** Host names, `*.domain`, IPs and CIDRs; a typo would otherwise be ignored without a word. */
+const allowList = list.transform((entries, ctx) => {
+  for (const entry of parseAllowList(entries).invalid) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${entry}" is not a host name, *.domain, IP address or CIDR (like 10.0.0.0/8)`,
+    });
+  }
+  return entries;
+});
 const bytes = z.string().transform((value, ctx) => {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
   if (!m) {
@@ -25,6 +36,11 @@ const duration = z.string().transform((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; write e.g. 30s or 5m` });
     return z.NEVER;
   }
+  const tooLong = durationTooLong(value, ms);
+  if (tooLong) {
+    ctx.addIssue({ code: 'custom', message: tooLong });
+    return z.NEVER;
+  }
   return ms;
 });
 
@@ -39,7 +55,7 @@ export const envSchema = z.object({
   BATON_ACTIONS_DIR: z.string().min(1).default('actions'),
   BATON_API_TOKENS: list.optional(),
   BATON_MASTER_KEY: z.string().min(1).optional(),
-  BATON_HTTP_ALLOW: list.default([]),
+  BATON_HTTP_ALLOW: allowList.default([]),
   BATON_FILES_DIR: z.string().min(1).optional(),
   BATON_WORKER_CONCURRENCY: intFromEnv(1, 1000).default(10),
   BATON_QUEUE_PREFIX: z.string().min(1).default('baton'),
@@ -48,6 +64,9 @@ export const envSchema = z.object({
   BATON_GIT_REMOTE: z.string().min(1).optional(),
   BATON_GIT_BRANCH: z.string().min(1).optional(),
   BATON_GIT_INTERVAL: duration.optional(),
+  BATON_LEASE_TTL: duration.default(5000),
+  BATON_SHUTDOWN_GRACE: duration.default(30_000),
+  BATON_RECONCILE_INTERVAL: duration.default(5000),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -69,11 +88,48 @@ export interface Config {
   /** Cap on one task's stored output and captured stdout/stderr. */
   outputLimitBytes: number;
   git?: { remote: string; branch?: string; intervalMs?: number };
+  /** How long a worker's claim on a run lasts without a heartbeat; also when idle queue entries are taken over. */
+  leaseMs: number;
+  /** SIGTERM: how long in-flight runs may finish before they are handed back. */
+  shutdownGraceMs: number;
+  reconcileIntervalMs: number;
   logLevel: string;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** Variables whose value may carry a password in its userinfo (`postgres://user:pass@host`). */
+const URL_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'BATON_GIT_REMOTE']);
+/** Variables whose value is a secret as a whole. */
+const SECRET_VARS = new Set(['BATON_API_TOKENS', 'BATON_MASTER_KEY']);
+
+/** How a variable's value may appear in an error: masked, or undefined when it is never shown. */
+function shownValue(name: string, value: string): string | undefined {
+  if (SECRET_VARS.has(name) || name.startsWith('BATON_SECRET_')) return undefined;
+  if (URL_VARS.has(name)) return maskUserinfo(value);
+  return value;
+}
+
+/**
+ * `postgres://baton:***@db/x`. Works on text that failed to parse as a URL too (the case an
+ * error is about), so it reads up to the last `@`. A userinfo without a password is masked as
+ * a whole, since a token often stands there (`https://<token>@github.com/o/r.git`).
+ */
+export function maskUserinfo(value: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/@:]*)(:.*)?@/is.exec(value);
+  if (!m) return value;
+  const rest = value.slice(m[0].length);
+  return m[3] === undefined ? `${m[1]}***@${rest}` : `${m[1]}${m[2]}:***@${rest}`;
+}
+
+/** `NAME: problem (got "value")`, with URL passwords masked and secret values left out. */
+export function configProblem(name: string, message: string, value: string): string {
+  const shown = shownValue(name, value);
+  // A message that quotes the value must not undo the masking.
+  const text = value === '' ? message : message.split(value).join(shown ?? '***');
+  return `${name}: ${text}${shown === undefined ? '' : ` (got "${shown}")`}`;
 }
 
 /** Pure: the same env always gives the same config. Throws ConfigError naming the variable. */
@@ -83,7 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'} (got "${env[name] ?? ''}")`);
+    throw new ConfigError(configProblem(name, issue?.message ?? 'invalid value', env[name] ?? ''));
   }
   const e = parsed.data;
   const dataDir = resolve(cwd, e.BATON_DATA_DIR);
@@ -107,6 +163,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     git: e.BATON_GIT_REMOTE
       ? { remote: e.BATON_GIT_REMOTE, branch: e.BATON_GIT_BRANCH, intervalMs: e.BATON_GIT_INTERVAL }
       : undefined,
+    leaseMs: e.BATON_LEASE_TTL,
+    shutdownGraceMs: e.BATON_SHUTDOWN_GRACE,
+    reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL,
     logLevel: e.BATON_LOG_LEVEL,
   };
 }

@@ -27,6 +27,7 @@ export async function resolveWorkflow(target: string, config: Config, catalogue:
     const root = isInside(path, config.workflowsDir) ? config.workflowsDir : undefined;
     return { file: path, ...(await loadWorkflowFile(path, { root, catalogue })) };
   }
+  if (/\.ya?ml$/i.test(target)) return notFound(target, `no such file: ${target}`);
   if (!existsSync(config.workflowsDir)) {
     return notFound(target, `no file "${target}" and no workflows folder at ${config.workflowsDir}`);
   }

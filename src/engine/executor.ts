@@ -4,7 +4,7 @@ import { formatDuration } from '../util/duration.ts';
 import { planLevels } from '../workflow/dag.ts';
 import { evaluate, templateFunctions, truthy } from '../workflow/templates.ts';
 import type { TaskSpec } from '../workflow/types.ts';
-import type { RunStatus, TaskStatus } from './events.ts';
+import type { EventSink, RunStatus, TaskStatus } from './events.ts';
 import { Redactor } from './redact.ts';
 import { runTask } from './task-runner.ts';
 import type { ExecuteOptions, RunResult, TaskResult } from './types.ts';
@@ -22,8 +22,24 @@ interface Finished {
  * Runs one workflow as a DAG, Kahn style: a task starts the moment its dependencies are done
  * and a slot is free (at most `workflow.parallelism` at once), not level by level.
  */
-export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
-  const { workflow, events, runId } = options;
+export async function executeRun(input: ExecuteOptions): Promise<RunResult> {
+  const run = new AbortController();
+  // A sink that fails (a fenced write, a database gone for good) stops the run: nothing more
+  // may be recorded, so running tasks are aborted and the failure is thrown once they end.
+  let sinkError: unknown;
+  const events: EventSink = {
+    async emit(event) {
+      if (sinkError !== undefined) return;
+      try {
+        await input.events.emit(event);
+      } catch (err) {
+        sinkError = err;
+        run.abort(err instanceof Error ? err : new CancelledError(String(err)));
+      }
+    },
+  };
+  const options: ExecuteOptions = { ...input, events };
+  const { workflow, runId } = options;
   const started = Date.now();
   const redactor = new Redactor(Object.values(options.secrets));
   const byId = new Map(workflow.tasks.map((t) => [t.id, t]));
@@ -34,7 +50,6 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
     for (const dep of t.dependsOn) dependents.get(dep)?.push(t.id);
   }
 
-  const run = new AbortController();
   const onCancel = () => run.abort(new CancelledError(cancelMessage(options.signal)));
   if (options.signal?.aborted) onCancel();
   options.signal?.addEventListener('abort', onCancel, { once: true });
@@ -104,7 +119,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
     for (const next of dependents.get(task.id) ?? []) {
       const left = (waitingOn.get(next) ?? 0) - 1;
       waitingOn.set(next, left);
-      if (left === 0) ready.push(next);
+      if (left === 0 && !finished.has(next)) ready.push(next);
     }
   };
 
@@ -141,26 +156,39 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
   };
 
   const pump = async (): Promise<void> => {
-    while (ready.length > 0 && running.size < workflow.parallelism) {
-      const id = ready.shift() as string;
+    while (ready.length > 0) {
+      const id = ready[0] as string;
       const task = byId.get(id) as TaskSpec;
+      if (finished.has(id)) {
+        ready.shift(); // settled from a checkpoint (resume) after it became ready
+        continue;
+      }
+      // Skips and cancellations settle at once; only tasks that will run wait for a free slot.
       const settled = gate(task);
+      const action = options.actions.get(task.action);
+      if (!settled && action && running.size >= workflow.parallelism) return;
+      ready.shift();
       if (settled) {
         await finish(task, settled, false);
         continue;
       }
-      const action = options.actions.get(task.action);
       if (!action) {
         const error = serializeError(new NonRetriableError(`unknown action "${task.action}"`));
         await finish(task, { status: 'failed', attempts: 0, error }, false);
         continue;
       }
-      const promise = runTask({ task, action, options, context, runSignal: run.signal, redactor }).then(
-        async (result) => {
+      let crashed = false;
+      const promise = runTask({ task, action, options, context, runSignal: run.signal, redactor })
+        .catch((err): TaskResult => {
+          // A bug below the action (not the action's own failure): record it and stop the run.
+          crashed = true;
+          run.abort(err instanceof Error ? err : new Error(String(err)));
+          return { status: 'failed', attempts: 1, error: redactor.value(serializeError(err)) };
+        })
+        .then(async (result) => {
           running.delete(id);
-          await finish(task, result, true);
-        },
-      );
+          await finish(task, result, !crashed);
+        });
       running.set(id, promise);
     }
   };
@@ -197,6 +225,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
     options.signal?.removeEventListener('abort', onCancel);
   }
 
+  if (sinkError !== undefined) throw sinkError;
   const tasks = Object.fromEntries([...finished].map(([id, f]) => [id, f.result]));
   const { status, error } = runOutcome(run.signal, workflow.tasks, tasks);
   const durationMs = Date.now() - started;
@@ -209,6 +238,7 @@ export async function executeRun(options: ExecuteOptions): Promise<RunResult> {
     durationMs,
     ...(error ? { error } : {}),
   });
+  if (sinkError !== undefined) throw sinkError;
   return { status, tasks, durationMs, ...(error ? { error } : {}) };
 }
 

@@ -8,7 +8,9 @@ export function retryDelay(
   err: unknown,
   random = Math.random,
 ): number {
-  if (err instanceof RetryAfterError) return err.retryAfterMs;
+  // A server's Retry-After is honoured up to the task's max_delay, so one answer cannot park a run for days.
+  if (err instanceof RetryAfterError)
+    return Math.min(Number.isFinite(err.retryAfterMs) ? err.retryAfterMs : policy.delayMs, policy.maxDelayMs);
   const base =
     policy.backoff === 'exponential' ? policy.delayMs * 2 ** Math.max(0, failedAttempt - 1) : policy.delayMs;
   const capped = Math.min(base, policy.maxDelayMs);

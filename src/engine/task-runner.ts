@@ -38,7 +38,9 @@ export async function runTask({
 }: TaskRunInput): Promise<TaskResult> {
   const { events, runId } = options;
   const base = { type: 'task.status' as const, runId, taskId: task.id, action: task.action };
-  let attempt = 0;
+  const prior = options.priorAttempts?.[task.id];
+  let attempt = prior?.last ?? 0;
+  let failures = prior?.failures ?? 0;
   while (true) {
     attempt += 1;
     const started = Date.now();
@@ -76,10 +78,11 @@ export async function runTask({
 
     const status = failureStatus(failure, runSignal);
     const error = redactor.value(serializeError(failure));
+    failures += 1;
     const canRetry =
-      status !== 'cancelled' && !runSignal.aborted && attempt < task.retry.attempts && isRetriable(failure);
+      status !== 'cancelled' && !runSignal.aborted && failures < task.retry.attempts && isRetriable(failure);
     if (canRetry) {
-      const delay = retryDelay(task.retry, attempt, failure, options.random);
+      const delay = retryDelay(task.retry, failures, failure, options.random);
       const retryAt = new Date(Date.now() + delay).toISOString();
       await events.emit({ ...base, status, attempt, at, error, startedAt, durationMs, retryAt });
       try {
@@ -151,6 +154,7 @@ async function invoke(
     controller.signal.addEventListener('abort', () => reject(abortReason(controller.signal)), { once: true });
   });
   aborted.catch(() => {});
+  let pending: Promise<unknown> | undefined;
   try {
     const declared = new Set(action.secrets ?? []);
     const ctx: ActionContext<unknown> = {
@@ -164,7 +168,9 @@ async function invoke(
       task: { id: task.id },
       env: options.env,
     };
-    const raw = await Promise.race([Promise.resolve().then(() => action.run(ctx)), aborted]);
+    pending = Promise.resolve().then(() => action.run(ctx));
+    pending.catch(() => {});
+    const raw = await Promise.race([pending, aborted]);
     const checked = action.output.safeParse(raw);
     if (!checked.success) {
       throw new NonRetriableError(
@@ -173,7 +179,13 @@ async function invoke(
     }
     return checked.data;
   } catch (err) {
-    if (controller.signal.aborted) throw abortReason(controller.signal);
+    if (controller.signal.aborted) {
+      // Let the action finish its cleanup (a shell task stops its process group) before the
+      // task ends, so `baton run` never exits with children still running; bounded for actions
+      // that ignore the signal.
+      if (pending) await settleWithin(pending, ABORT_CLEANUP_MS);
+      throw abortReason(controller.signal);
+    }
     if (err instanceof BatonError) throw err;
     throw new ActionError(err instanceof Error ? err.message : String(err), { cause: err });
   } finally {
@@ -182,9 +194,29 @@ async function invoke(
   }
 }
 
+/** How long an aborted action may take to clean up (the shell action needs ~2s to escalate to SIGKILL). */
+const ABORT_CLEANUP_MS = 3000;
+
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
 function failureStatus(err: unknown, runSignal: AbortSignal): TaskStatus {
   if (err instanceof TimeoutError) return 'timed_out';
-  if (err instanceof CancelledError || runSignal.aborted) return 'cancelled';
+  // Only the run's own cancellation makes a task `cancelled`; an action that gives up by itself failed.
+  if (runSignal.aborted) return 'cancelled';
   return 'failed';
 }
 
@@ -194,8 +226,10 @@ function taskLogger(options: ExecuteOptions, taskId: string, attempt: number, re
   let bytes = 0;
   let truncated = false;
   const limit = options.env.outputLimitBytes;
+  let closed = false;
   const write = (level: LogLevel, message: string, stream?: 'stdout' | 'stderr') => {
-    if (truncated) return;
+    // An action that ignored its abort signal may still log after its attempt ended: drop that.
+    if (truncated || closed) return;
     bytes += message.length;
     let text = redactor.text(message);
     if (bytes > limit) {
@@ -223,5 +257,11 @@ function taskLogger(options: ExecuteOptions, taskId: string, attempt: number, re
     error: (m) => write('error', m),
     line: (stream, m) => write(stream === 'stderr' ? 'warn' : 'info', m, stream),
   };
-  return { api, flush: () => Promise.all(pending).then(() => undefined) };
+  return {
+    api,
+    flush: () => {
+      closed = true;
+      return Promise.all(pending).then(() => undefined);
+    },
+  };
 }

@@ -48,5 +48,11 @@ export interface ExecuteOptions {
   runAttempt?: number;
   /** Tasks already finished (resume or retry-from-failed): they are not run again. */
   completed?: Readonly<Record<string, TaskResult>>;
+  /**
+   * On resume: per task, the last attempt number already used and how many attempts failed.
+   * Numbering continues after `last`; only `failures` count against the retry budget
+   * (an attempt cut short by a crashed worker is not the task's fault).
+   */
+  priorAttempts?: Readonly<Record<string, { last: number; failures: number }>>;
   random?: () => number;
 }

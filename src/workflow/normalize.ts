@@ -51,7 +51,7 @@ export function normalizeWorkflow(file: WorkflowFile, options: NormalizeOptions)
     parallelism: file.parallelism ?? DEFAULT_PARALLELISM,
     vars: file.vars ?? {},
     tasks,
-    source: { file: options.file, hash: contentHash(options.source) },
+    source: { file: options.file, hash: contentHash(options.source), text: options.source },
   };
   if (file.description !== undefined) workflow.description = file.description;
   if (file.timeout !== undefined) workflow.timeoutMs = file.timeout;

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.ts';
+import { durationTooLong, parseDuration } from '../util/duration.ts';
 
 /**
  * The workflow file format as written by users. Objects are strict so a typo is an error
@@ -17,6 +17,12 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
       code: 'custom',
       message: `"${value}" is not a duration; write a number with a unit, like 500ms, 30s, 5m or 1h30m`,
     });
+    return z.NEVER;
+  }
+  // setTimeout fires at once for longer delays, so a longer timeout would never wait.
+  const tooLong = durationTooLong(value, ms);
+  if (tooLong) {
+    ctx.addIssue({ code: 'custom', message: tooLong });
     return z.NEVER;
   }
   return ms;

@@ -3,9 +3,69 @@ import { upstreamOf } from './dag.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { type Finding, label } from './finding.ts';
 import type { Path } from './positions.ts';
-import { expressionSyntaxError, referencedTasks, scanTemplate, soleExpression } from './templates.ts';
+import {
+  expressionSyntaxError,
+  referencedTasks,
+  rootIdentifiers,
+  scanTemplate,
+  soleExpression,
+  templateFunctions,
+} from './templates.ts';
 
-/** Load-time template checks: syntax, references to unknown tasks, and to tasks not upstream. */
+/**
+ * Load-time template checks: syntax, references to unknown tasks and to tasks not upstream,
+ * names templates cannot read, and object keys json-e reserves.
+ */
+
+/** json-e's operators (node_modules/json-e/src/index.js); any other `$identifier` key is reserved. */
+const JSONE_OPERATORS = new Set([
+  '$eval',
+  '$flatten',
+  '$flattenDeep',
+  '$fromNow',
+  '$if',
+  '$json',
+  '$let',
+  '$map',
+  '$reduce',
+  '$find',
+  '$match',
+  '$switch',
+  '$merge',
+  '$mergeDeep',
+  '$reverse',
+  '$sort',
+]);
+/** The keys json-e refuses with "$<identifier> is reserved" (its own test). */
+const RESERVED_KEY = /^\$[a-zA-Z][a-zA-Z0-9]*$/;
+
+/** What the run context holds (executor.ts) and the functions templates can call. */
+const CONTEXT_NAMES = ['trigger', 'tasks', 'steps', 'secrets', 'vars', 'run', 'workflow'];
+const JSONE_BUILTINS = [
+  'abs',
+  'ceil',
+  'defined',
+  'floor',
+  'fromNow',
+  'join',
+  'len',
+  'lowercase',
+  'lstrip',
+  'max',
+  'min',
+  'number',
+  'range',
+  'rstrip',
+  'split',
+  'sqrt',
+  'str',
+  'strip',
+  'typeof',
+  'uppercase',
+];
+const READABLE = new Set([...CONTEXT_NAMES, ...JSONE_BUILTINS, ...Object.keys(templateFunctions)]);
+
+const isOperatorObject = (value: object) => Object.keys(value).some((key) => JSONE_OPERATORS.has(key));
 
 interface Found {
   expr: string;
@@ -14,38 +74,61 @@ interface Found {
   snippet?: string;
   at?: 'key';
   error?: string;
+  /** Inside a json-e operator object, where `$map`, `$let`, … bind names of their own. */
+  bound?: true;
 }
 
 /** Expressions in one value: `${...}` inside strings, and the bare ones json-e operators take. */
-function expressionsIn(value: unknown, path: Path, out: Found[] = []): Found[] {
-  if (typeof value === 'string') return scanInto(value, path, out);
+function expressionsIn(value: unknown, path: Path, out: Found[] = [], bound = false): Found[] {
+  if (typeof value === 'string') return scanInto(value, path, out, undefined, bound);
   if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) expressionsIn(item, [...path, i], out);
+    for (const [i, item] of value.entries()) expressionsIn(item, [...path, i], out, bound);
   } else if (value !== null && typeof value === 'object') {
+    const inner = bound || isOperatorObject(value);
+    const mark = inner ? { bound: true as const } : {};
     for (const [key, child] of Object.entries(value)) {
       const childPath = [...path, key];
-      if (key.includes('${')) scanInto(key, childPath, out, 'key');
+      if (key.includes('${')) scanInto(key, childPath, out, 'key', inner);
       if ((key === '$eval' || key === '$if') && typeof child === 'string')
-        out.push({ expr: child, path: childPath });
+        out.push({ expr: child, path: childPath, ...mark });
       else if ((key === '$switch' || key === '$match') && child !== null && typeof child === 'object') {
         for (const [condition, result] of Object.entries(child)) {
           if (condition !== '$default')
-            out.push({ expr: condition, path: [...childPath, condition], at: 'key' });
-          expressionsIn(result, [...childPath, condition], out);
+            out.push({ expr: condition, path: [...childPath, condition], at: 'key', ...mark });
+          expressionsIn(result, [...childPath, condition], out, inner);
         }
-      } else expressionsIn(child, childPath, out);
+      } else expressionsIn(child, childPath, out, inner);
     }
   }
   return out;
 }
 
-function scanInto(text: string, path: Path, out: Found[], at?: 'key'): Found[] {
+function scanInto(text: string, path: Path, out: Found[], at?: 'key', bound = false): Found[] {
   const scan = scanTemplate(text);
+  const extra = { ...(at && { at }), ...(bound && { bound: true as const }) };
   for (const e of scan.expressions)
-    out.push({ expr: e.expr, path, snippet: text.slice(e.start, e.end), ...(at && { at }) });
+    out.push({ expr: e.expr, path, snippet: text.slice(e.start, e.end), ...extra });
   if (scan.error) {
     const start = text.lastIndexOf('${');
-    out.push({ expr: text, path, snippet: text.slice(start), error: scan.error, ...(at && { at }) });
+    out.push({ expr: text, path, snippet: text.slice(start), error: scan.error, ...extra });
+  }
+  return out;
+}
+
+/** Keys json-e reserves (`$schema`, `$ref`): json-e fails on them at run time; `$$schema` is literal. */
+function reservedKeys(value: unknown, path: Path, out: Path[] = []): Path[] {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) reservedKeys(item, [...path, i], out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = [...path, key];
+      if (RESERVED_KEY.test(key) && !JSONE_OPERATORS.has(key)) out.push(childPath);
+      if ((key === '$switch' || key === '$match') && child !== null && typeof child === 'object') {
+        // Their keys are conditions (and `$default`), not keys of the result.
+        for (const [condition, result] of Object.entries(child))
+          reservedKeys(result, [...childPath, condition], out);
+      } else reservedKeys(child, childPath, out);
+    }
   }
   return out;
 }
@@ -67,7 +150,7 @@ function taskExpressions(task: RawTask): Found[] {
 
 const ACCESS = (id: string) =>
   new RegExp(
-    `\\b(tasks|steps)\\s*(?:\\.\\s*${id}\\b|\\[\\s*['"]${id}['"]\\s*\\])(?:\\s*\\.\\s*([A-Za-z_]\\w*))?`,
+    `(?<![\\w$]|\\.\\s*)(tasks|steps)\\s*(?:\\.\\s*${id}\\b|\\[\\s*['"]${id}['"]\\s*\\])(?:\\s*\\.\\s*([A-Za-z_]\\w*))?`,
   );
 
 /** How the expression reads the task: `tasks.fetch` and, with the field, `tasks.fetch.output`. */
@@ -89,6 +172,16 @@ export function checkTemplates(
     if (!task.spec) continue;
     const upstream = upstreamOf(tasks, task.id);
     const reported = new Set<string>();
+    if ('inputs' in task.spec && !task.broken.has('inputs')) {
+      for (const path of reservedKeys(task.spec.inputs, [...task.path, 'inputs'])) {
+        const key = String(path.at(-1));
+        findings.push({
+          path,
+          at: 'key',
+          message: `${task.who}: input key "${key}" is read as a json-e operator; write "$${key}" for a literal key`,
+        });
+      }
+    }
     for (const found of taskExpressions(task)) {
       const where = {
         path: found.path,
@@ -112,6 +205,15 @@ export function checkTemplates(
           : `${subject} has an invalid expression \${${found.expr}}: ${error}`;
         findings.push({ ...where, message });
         continue;
+      }
+      if (!found.bound) {
+        for (const name of rootIdentifiers(found.expr)) {
+          const key = `${formatKey(found.path)}|name:${name}`;
+          if (READABLE.has(name) || reported.has(key)) continue;
+          reported.add(key);
+          const field = found.path[task.path.length];
+          findings.push({ ...where, message: unreadableName(task.who, subject, field, found, name) });
+        }
       }
       for (const ref of referencedTasks(found.expr)) {
         const key = `${formatKey(found.path)}|${ref}`;
@@ -140,6 +242,21 @@ export function checkTemplates(
     }
   }
   return findings;
+}
+
+/** A name templates cannot read; in `run:`, `${HOME}` was most likely meant for the shell. */
+function unreadableName(
+  who: string,
+  subject: string,
+  field: PropertyKey | undefined,
+  found: Found,
+  name: string,
+): string {
+  if (field === 'run' && found.expr.trim() === name) {
+    const written = found.snippet ?? `\${${name}}`;
+    return `${who}: ${written} in run: is a Baton template, and "${name}" is not something templates can read; for the shell variable write $${name} or $\${${name}}`;
+  }
+  return `${subject} reads "${name}", which is not something templates can read (they read ${CONTEXT_NAMES.join(', ')})${didYouMean(name, READABLE)}`;
 }
 
 function formatKey(path: Path): string {

@@ -99,7 +99,9 @@ export function expressionSyntaxError(expr: string): string | undefined {
   }
 }
 
-const TASK_REF = /\b(tasks|steps)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['"])([^'"]*)\3\s*\])/g;
+/** `tasks.<id>` / `steps.<id>` at the root of a path; `vars.tasks.x` is a property, not a task. */
+const TASK_REF =
+  /(?<![\w$]|\.\s*)(tasks|steps)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['"])([^'"]*)\3\s*\])/g;
 
 /** Task ids an expression reads through `tasks.<id>` / `steps.<id>` (string literals ignored). */
 export function referencedTasks(expr: string): string[] {
@@ -109,6 +111,28 @@ export function referencedTasks(expr: string): string[] {
     const id = m[2] ?? m[4];
     if (id) found.add(id);
   }
+  return [...found];
+}
+
+const TOKEN = /\s+|'[^']*'|"[^"]*"|[0-9]+(?:\.[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*|[^\s]/gy;
+const KEYWORDS = new Set(['true', 'false', 'null', 'in']);
+
+/**
+ * The names an expression reads from its context: identifiers that are not a property
+ * (`.x`), an object-literal key (`{x: 1}`) or a keyword, in order of first use.
+ */
+export function rootIdentifiers(expr: string): string[] {
+  const tokens = [...expr.matchAll(TOKEN)].map((m) => m[0]).filter((t) => t.trim() !== '');
+  const found = new Set<string>();
+  const open: string[] = [];
+  tokens.forEach((token, i) => {
+    if (token === '(' || token === '[' || token === '{') open.push(token);
+    else if (token === ')' || token === ']' || token === '}') open.pop();
+    if (!/^[A-Za-z_]/.test(token) || KEYWORDS.has(token)) return;
+    if (tokens[i - 1] === '.') return;
+    if (tokens[i + 1] === ':' && open.at(-1) === '{') return;
+    found.add(token);
+  });
   return [...found];
 }
 
@@ -155,8 +179,9 @@ export const templateFunctions = {
     if (typeof text !== 'string') throw new Error(`fromJSON expects a string, got ${typeof text}`);
     try {
       return JSON.parse(text);
-    } catch (err) {
-      throw new Error(`fromJSON: not valid JSON (${(err as Error).message})`);
+    } catch {
+      // The parser's message quotes the text around the error, which may be a secret.
+      throw new Error('fromJSON: not valid JSON');
     }
   },
   toJSON(value: unknown): string {

@@ -55,7 +55,8 @@ export interface Workflow {
   vars: Record<string, unknown>;
   /** In file order; the executor follows `dependsOn`, not this order. */
   tasks: TaskSpec[];
-  source: { file: string; hash: string };
+  /** Where the definition came from; `text` is the file as read, `hash` its sha256. */
+  source: { file: string; hash: string; text: string };
 }
 
 export const DEFAULT_PARALLELISM = 10;

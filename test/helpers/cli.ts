@@ -17,6 +17,7 @@ export interface CliProcess {
   pid: number;
   /** Everything printed to stdout so far. */
   stdout(): string;
+  stderr(): string;
   signal(name: NodeJS.Signals): void;
   done: Promise<CliResult>;
 }
@@ -49,6 +50,7 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd =
   return {
     pid: child.pid ?? -1,
     stdout: () => stdout,
+    stderr: () => stderr,
     signal: (name) => child.kill(name),
     done,
   };

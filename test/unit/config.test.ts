@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, secretsFromEnv } from '../../src/config.ts';
+import { ConfigError, configProblem, loadConfig, maskUserinfo, secretsFromEnv } from '../../src/config.ts';
+import { formatDuration } from '../../src/util/duration.ts';
+
+const errorOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
 
 describe('loadConfig', () => {
   it('has working defaults on an empty environment', () => {
@@ -40,6 +50,67 @@ describe('loadConfig', () => {
       'BATON_OUTPUT_LIMIT: "lots" is not a size',
     );
     expect(() => loadConfig({ BATON_LOG_LEVEL: 'loud' })).toThrow(/^BATON_LOG_LEVEL: /);
+  });
+
+  it('does not echo passwords in URL variables', () => {
+    const db = errorOf({ DATABASE_URL: 'postgres://baton:hunter2@db:99999/x' });
+    expect(db).toMatch(/^DATABASE_URL: /);
+    expect(db).toContain('(got "postgres://baton:***@db:99999/x")');
+    expect(db).not.toContain('hunter2');
+    expect(errorOf({ REDIS_URL: 'redis://:s3cret/pw@cache:6379/ 0' })).not.toContain('s3cret');
+    expect(maskUserinfo('postgres://baton:p@ss@db/x')).toBe('postgres://baton:***@db/x');
+    expect(maskUserinfo('https://ghp_token@github.com/o/r.git')).toBe('https://***@github.com/o/r.git');
+    expect(maskUserinfo('git@example.com:a/b.git')).toBe('git@example.com:a/b.git');
+    expect(maskUserinfo('https://example.com/a@b')).toBe('https://example.com/a@b');
+  });
+
+  it('never echoes tokens, the master key or secrets', () => {
+    for (const name of ['BATON_API_TOKENS', 'BATON_MASTER_KEY', 'BATON_SECRET_DEPLOY']) {
+      expect(configProblem(name, '"sup3r-s3cret" is not valid', 'sup3r-s3cret')).toBe(
+        `${name}: "***" is not valid`,
+      );
+    }
+    expect(configProblem('BATON_OUTPUT_LIMIT', '"lots" is not a size', 'lots')).toBe(
+      'BATON_OUTPUT_LIMIT: "lots" is not a size (got "lots")',
+    );
+    expect(configProblem('REDIS_URL', 'bad "redis://u:pw12@h"', 'redis://u:pw12@h')).toBe(
+      'REDIS_URL: bad "redis://u:***@h" (got "redis://u:***@h")',
+    );
+  });
+
+  it('validates BATON_HTTP_ALLOW entries, naming the bad one', () => {
+    expect(loadConfig({ BATON_HTTP_ALLOW: '*.corp.internal, 10.0.0.0/8, api.local, ::1' }).httpAllow).toEqual(
+      ['*.corp.internal', '10.0.0.0/8', 'api.local', '::1'],
+    );
+    expect(() => loadConfig({ BATON_HTTP_ALLOW: '127.0.0.1, 10.0.0.0/33' })).toThrow(ConfigError);
+    expect(errorOf({ BATON_HTTP_ALLOW: '127.0.0.1, 10.0.0.0/33' })).toMatch(
+      /^BATON_HTTP_ALLOW: "10\.0\.0\.0\/33" is not a host name/,
+    );
+    expect(errorOf({ BATON_HTTP_ALLOW: 'http://example.com' })).toContain('"http://example.com"');
+  });
+
+  it('caps durations at what a timer can wait', () => {
+    expect(loadConfig({ BATON_SHUTDOWN_GRACE: '24d' }).shutdownGraceMs).toBe(24 * 86_400_000);
+    expect(errorOf({ BATON_GIT_REMOTE: 'git@x:a/b.git', BATON_GIT_INTERVAL: '30d' })).toBe(
+      'BATON_GIT_INTERVAL: "30d" is too long; the most is 24d (got "30d")',
+    );
+  });
+});
+
+describe('formatDuration', () => {
+  it('rounds before choosing units, so never 60.0s or 1m60s', () => {
+    expect(formatDuration(850)).toBe('850ms');
+    expect(formatDuration(999.7)).toBe('1.0s');
+    expect(formatDuration(1234)).toBe('1.2s');
+    expect(formatDuration(59_999)).toBe('1m00s');
+    expect(formatDuration(184_000)).toBe('3m04s');
+    expect(formatDuration(119_999)).toBe('2m00s');
+  });
+
+  it('prints hours', () => {
+    expect(formatDuration(3_720_000)).toBe('1h02m');
+    expect(formatDuration(3_599_999)).toBe('1h00m');
+    expect(formatDuration(26 * 3_600_000 + 5 * 60_000)).toBe('26h05m');
   });
 });
 

@@ -91,11 +91,17 @@ describe('shell action', () => {
 
   it('keeps Baton credentials out of the child environment', async () => {
     process.env.BATON_SECRET_SHELL_TEST = 'hunter2';
+    const hadDatabaseUrl = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = 'postgres://baton:pw@db/baton';
     try {
-      const { output } = await callAction(shell, { command: 'printf %s "${BATON_SECRET_SHELL_TEST-unset}"' });
+      const { output } = await callAction(shell, {
+        command: 'printf %s "${BATON_SECRET_SHELL_TEST-unset}${DATABASE_URL-}"',
+      });
       expect(output.stdout).toBe('unset');
     } finally {
       delete process.env.BATON_SECRET_SHELL_TEST;
+      if (hadDatabaseUrl === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = hadDatabaseUrl;
     }
   });
 

@@ -310,6 +310,60 @@ describe('loader: one fixture per problem class', () => {
     ]);
   });
 
+  it('object keys json-e reserves ($schema), outside and inside operators', () => {
+    // `$$id` is a literal key, `$default` belongs to $switch: neither is reported.
+    expect(problemsOf('reserved-key')).toEqual([
+      {
+        line: 8,
+        column: 9,
+        message:
+          'task "publish": input key "$schema" is read as a json-e operator; write "$$schema" for a literal key',
+        path: 'tasks.publish.inputs.body["$schema"]',
+      },
+      {
+        line: 13,
+        column: 13,
+        message:
+          'task "publish": input key "$ref" is read as a json-e operator; write "$$ref" for a literal key',
+        path: 'tasks.publish.inputs.body.items["each(item)"]["$ref"]',
+      },
+    ]);
+  });
+
+  it('names templates cannot read, in run, env, if and inputs outside json-e operators', () => {
+    // `vars.tasks.build` is a property, not a task; `item` is bound by $map.
+    expect(problemsOf('unknown-context-name')).toEqual([
+      {
+        line: 3,
+        column: 34,
+        message:
+          'task "build": ${HOME} in run: is a Baton template, and "HOME" is not something templates can read; for the shell variable write $HOME or $${HOME}',
+        path: 'tasks.build.run',
+      },
+      {
+        line: 5,
+        column: 15,
+        message:
+          'task "build": "env.TARGET" reads "target_dir", which is not something templates can read (they read trigger, tasks, steps, secrets, vars, run, workflow)',
+        path: 'tasks.build.env.TARGET',
+      },
+      {
+        line: 8,
+        column: 9,
+        message:
+          'task "notify": "if" reads "sucess", which is not something templates can read (they read trigger, tasks, steps, secrets, vars, run, workflow)',
+        path: 'tasks.notify.if',
+      },
+      {
+        line: 11,
+        column: 59,
+        message:
+          'task "notify": input "text" reads "triger", which is not something templates can read (they read trigger, tasks, steps, secrets, vars, run, workflow); did you mean "trigger"?',
+        path: 'tasks.notify.inputs.text',
+      },
+    ]);
+  });
+
   it('{{ }} and ${{ }} templates from other tools', () => {
     expect(problemsOf('mustache')).toEqual([
       {
@@ -419,6 +473,17 @@ describe('loader: reporting', () => {
       'tasks:\n  a:\n    action: slack.send\n    inputs:\n      text: ok\n      blocks:\n        $if: tasks.b.output\n        then: []\n  b:\n    run: x\n';
     expect(messages(text)).toEqual([
       '7:14 task "a" reads tasks.b.output, but "b" is not upstream of "a"; add it to depends_on',
+    ]);
+  });
+
+  it('rejects durations longer than a timer can wait', () => {
+    expect(
+      messages(
+        'timeout: 30d\ntasks:\n  a:\n    run: x\n    timeout: 24d\n    retry: { delay: 2147483648 }\n',
+      ),
+    ).toEqual([
+      '1:10 "timeout" is invalid: "30d" is too long; the most is 24d',
+      '6:21 task "a": "retry.delay" is invalid: "2147483648" is too long; the most is 24d',
     ]);
   });
 

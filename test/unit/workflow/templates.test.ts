@@ -54,6 +54,22 @@ describe('render', () => {
   });
 });
 
+describe('fromJSON', () => {
+  it('does not quote the invalid text (it may be a secret) in its error', () => {
+    const secretCtx = { ...ctx, secrets: { TOKEN: '{"token": hunter2}' } };
+    let caught: unknown;
+    try {
+      render('${fromJSON(secrets.TOKEN)}', secretCtx);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(TemplateError);
+    expect((caught as Error).message).toContain('fromJSON: not valid JSON');
+    expect((caught as Error).message).not.toContain('hunter2');
+    expect(() => templateFunctions.fromJSON('{"a": s3cr3t}')).toThrow(/^fromJSON: not valid JSON$/);
+  });
+});
+
 describe('parsing helpers', () => {
   it('scans expressions with nested braces and quotes', () => {
     const scan = scanTemplate('a ${ {"x": "}"}.x } b ${c}');
@@ -79,6 +95,13 @@ describe('parsing helpers', () => {
     expect(referencedTasks('tasks.a.output.x + steps.b.status')).toEqual(['a', 'b']);
     expect(referencedTasks('tasks["c"].output')).toEqual(['c']);
     expect(referencedTasks("'tasks.not_a_ref' + x")).toEqual([]);
+  });
+
+  it('does not read a property named tasks or steps as a task reference', () => {
+    expect(referencedTasks('vars.tasks.deploy')).toEqual([]);
+    expect(referencedTasks('trigger.body.steps.count + trigger.body. tasks.x')).toEqual([]);
+    expect(referencedTasks('trigger.body["tasks"].a + vars.steps["b"]')).toEqual([]);
+    expect(referencedTasks('len(tasks.a.output) + vars.tasks.b + (steps.c.status)')).toEqual(['a', 'c']);
   });
 
   it('collects expressions from a tree, including $eval and $if', () => {
