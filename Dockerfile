@@ -18,4 +18,5 @@ USER bun
 VOLUME /data
 EXPOSE 3000
 ENTRYPOINT ["bun", "src/cli.ts"]
-CMD ["run", "hello"]
+# Run with an init process (`docker run --init`) so orphans of shell tasks are reaped.
+CMD ["serve"]

@@ -46,7 +46,8 @@ const duration = z.string().transform((value, ctx) => {
 
 /** Every setting Baton reads from the environment, in one place. */
 export const envSchema = z.object({
-  PORT: intFromEnv(1, 65535).default(3000),
+  // 0 picks a free port (tests, several instances on one machine).
+  PORT: intFromEnv(0, 65535).default(3000),
   HOST: z.string().min(1).optional(),
   DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().optional(),

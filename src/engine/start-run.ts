@@ -1,0 +1,60 @@
+import type { Queue } from '../queue/queue.ts';
+import type { Db } from '../store/db.ts';
+import { createRun, markEnqueued } from '../store/runs.ts';
+import type { RunRow } from '../store/schema.ts';
+import { upsertVersion } from '../store/versions.ts';
+import { uuidv7 } from '../util/ids.ts';
+import { checkInputs } from '../workflow/inputs.ts';
+import type { Workflow } from '../workflow/types.ts';
+import type { TriggerData } from './types.ts';
+
+export interface StartRunDeps {
+  db: Db;
+  queue: Queue;
+  /** Told when the enqueue after the commit fails; the reconciler will enqueue the run later. */
+  onEnqueueError?: (runId: string, err: unknown) => void;
+}
+
+export interface StartRunRequest {
+  workflow: Workflow;
+  trigger: TriggerData;
+  idempotencyKey?: string;
+  parentRunId?: string;
+  gitCommit?: string;
+}
+
+/**
+ * The only way a run starts, whatever triggered it: check inputs, pin the workflow version,
+ * commit the run, then enqueue it. A repeated idempotency key returns the first run.
+ */
+export async function startRun(
+  deps: StartRunDeps,
+  request: StartRunRequest,
+): Promise<{ run: RunRow; created: boolean }> {
+  const { workflow } = request;
+  const trigger: TriggerData = { ...request.trigger, inputs: checkInputs(workflow, request.trigger.inputs) };
+  const version = await upsertVersion(deps.db, workflow, {
+    text: workflow.source.text,
+    path: workflow.source.file,
+    ...(request.gitCommit ? { gitCommit: request.gitCommit } : {}),
+  });
+  const result = await createRun(deps.db, {
+    id: uuidv7(),
+    workflow: workflow.name,
+    versionId: version.id,
+    triggerType: trigger.type,
+    trigger,
+    ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+    ...(request.parentRunId ? { parentRunId: request.parentRunId } : {}),
+  });
+  if (result.created) {
+    // The run is committed: from here on a lost enqueue only delays it (the reconciler finds it).
+    try {
+      await deps.queue.enqueue(result.run.id);
+      await markEnqueued(deps.db, result.run.id);
+    } catch (err) {
+      deps.onEnqueueError?.(result.run.id, err);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,254 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import { BatonError } from '../errors.ts';
+import type { Queue, QueueMessage } from './queue.ts';
+
+const GROUP = 'workers';
+/** Lowest wait of a failed claim, so a caller polling with blockMs 0 still cannot spin on a dead Redis. */
+const MIN_DOWN_WAIT_MS = 1000;
+
+/**
+ * Options for the clients `connect` creates: reconnect forever with a capped backoff (a worker
+ * outlives Redis restarts), but fail a queued command after two attempts so callers hear about it.
+ */
+export const redisClientOptions: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  retryStrategy: (times) => Math.min(times * 200, 2000),
+};
+
+/** Redis is unreachable; the message names the address and the last connection error. */
+export class QueueUnavailableError extends BatonError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('internal', message, options);
+  }
+}
+
+export interface RedisQueueOptions {
+  /** Commands that never block. Quit by close() only when the queue created it. */
+  redis: Redis;
+  prefix: string;
+  /** Approximate cap on the stream length (XADD MAXLEN ~); older entries are trimmed. */
+  maxLen?: number;
+}
+
+/**
+ * Redis Streams: one stream `<prefix>:runs`, one consumer group `workers`.
+ * - ack = XACK + XDEL, so the stream holds only unacknowledged entries (bounded memory, and a
+ *   group re-created at '0' never replays finished runs); depth() is therefore XLEN.
+ * - The blocking XREADGROUP runs on its own connection (a duplicate), so enqueue/ack/touch from
+ *   the same process are never stuck behind a BLOCK.
+ * - Redis down: claim waits max(blockMs, 1s) in total, then throws QueueUnavailableError; the
+ *   clients keep reconnecting in the background, so a later claim works once Redis is back.
+ */
+export class RedisQueue implements Queue {
+  readonly key: string;
+  private readonly redis: Redis;
+  private readonly blocking: Redis;
+  private readonly ownsMain: boolean;
+  private readonly maxLen: number;
+  /** XAUTOCLAIM cursor: repeated claims walk the whole PEL instead of rescanning its head. */
+  private cursor = '0-0';
+  private closed = false;
+  private lastConnectionError: Error | undefined;
+  private readonly closing = new AbortController();
+
+  constructor(options: RedisQueueOptions, ownsMain = false) {
+    this.redis = options.redis;
+    this.ownsMain = ownsMain;
+    this.key = `${options.prefix}:runs`;
+    this.maxLen = options.maxLen ?? 100_000;
+    this.blocking = this.redis.duplicate({ connectionName: `${options.prefix}:blocking` });
+    const remember = (err: Error) => {
+      this.lastConnectionError = err;
+    };
+    // A listener also keeps ioredis from printing "Unhandled error event" on every reconnect.
+    this.blocking.on('error', remember);
+    if (ownsMain) this.redis.on('error', remember);
+  }
+
+  /** Creates (and on close quits) its own clients. Connects lazily; never throws for a down Redis. */
+  static connect(url: string, prefix: string, maxLen?: number): RedisQueue {
+    return new RedisQueue({ redis: new Redis(url, redisClientOptions), prefix, maxLen }, true);
+  }
+
+  async enqueue(runId: string): Promise<void> {
+    await this.guard(() => this.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', 'runId', runId));
+  }
+
+  async claim(
+    consumer: string,
+    count: number,
+    options: { blockMs: number; staleMs: number },
+  ): Promise<QueueMessage[]> {
+    if (this.closed || count <= 0) return [];
+    const started = Date.now();
+    try {
+      try {
+        return await this.claimOnce(consumer, count, options);
+      } catch (err) {
+        if (!isReply(err, 'NOGROUP')) throw err;
+        // First use, or the stream was deleted/FLUSHALLed: recreate the group and try once more.
+        await this.ensureGroup();
+        return await this.claimOnce(consumer, count, options);
+      }
+    } catch (err) {
+      if (this.closed) return [];
+      if (isReplyError(err))
+        throw new BatonError('internal', `queue ${this.key}: ${errMessage(err)}`, { cause: err });
+      await sleep(Math.max(options.blockMs, MIN_DOWN_WAIT_MS) - (Date.now() - started), this.closing.signal);
+      if (this.closed) return [];
+      throw this.unavailable(err);
+    }
+  }
+
+  async touch(consumer: string, messages: QueueMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const ids = messages.map((m) => m.id);
+    try {
+      await this.guard(() => this.redis.eval(TOUCH_SCRIPT, 1, this.key, GROUP, consumer, ...ids));
+    } catch (err) {
+      if (!isReply(err, 'NOGROUP')) throw err; // stream gone: nothing left to keep
+    }
+  }
+
+  async ack(message: QueueMessage): Promise<void> {
+    await this.guard(() =>
+      this.redis.multi().xack(this.key, GROUP, message.id).xdel(this.key, message.id).exec(),
+    );
+  }
+
+  /** Entries not yet acknowledged: waiting plus in flight (acked entries are deleted). */
+  async depth(): Promise<number> {
+    return await this.guard(() => this.redis.xlen(this.key));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    // disconnect, not quit: QUIT would queue behind a pending BLOCK.
+    this.blocking.disconnect();
+    if (this.ownsMain) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async claimOnce(
+    consumer: string,
+    count: number,
+    { blockMs, staleMs }: { blockMs: number; staleMs: number },
+  ): Promise<QueueMessage[]> {
+    const out = await this.takeOver(consumer, count, staleMs);
+    if (out.length >= count || this.closed) return out;
+    // Block only when there is nothing to hand back yet.
+    const block = out.length === 0 && blockMs > 0 ? ['BLOCK', blockMs] : [];
+    const reply = await this.blocking.call(
+      'XREADGROUP',
+      'GROUP',
+      GROUP,
+      consumer,
+      'COUNT',
+      count - out.length,
+      ...block,
+      'STREAMS',
+      this.key,
+      '>',
+    );
+    const streams = (reply ?? []) as [string, unknown[]][];
+    for (const [, entries] of streams) out.push(...(await this.parseEntries(entries)));
+    return out;
+  }
+
+  /** XAUTOCLAIM entries idle longer than staleMs (their consumer is presumed dead). */
+  private async takeOver(consumer: string, count: number, staleMs: number): Promise<QueueMessage[]> {
+    const [next, entries] = (await this.redis.xautoclaim(
+      this.key,
+      GROUP,
+      consumer,
+      staleMs,
+      this.cursor,
+      'COUNT',
+      count,
+    )) as [string, unknown[]];
+    this.cursor = next;
+    // Entries trimmed away come back as null (6.2) or in a third list (7.x): skipped either way.
+    return this.parseEntries(entries);
+  }
+
+  private async parseEntries(entries: unknown[]): Promise<QueueMessage[]> {
+    const out: QueueMessage[] = [];
+    for (const entry of entries) {
+      if (!Array.isArray(entry)) continue;
+      const [id, fields] = entry as [string, string[] | null];
+      const at = fields ? fields.indexOf('runId') : -1;
+      const runId = at >= 0 && at % 2 === 0 ? fields?.[at + 1] : undefined;
+      if (runId) out.push({ id, runId });
+      else await this.ack({ id, runId: '' }); // not ours or gone: drop it instead of redelivering forever
+    }
+    return out;
+  }
+
+  private async ensureGroup(): Promise<void> {
+    this.cursor = '0-0';
+    try {
+      // '0', not '$': entries enqueued before the group existed (or racing a re-create) are delivered.
+      await this.redis.xgroup('CREATE', this.key, GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!isReply(err, 'BUSYGROUP')) throw err;
+    }
+  }
+
+  /** Connection failures (not Redis replies) become QueueUnavailableError. */
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new QueueUnavailableError(`queue ${this.key} is closed`);
+    try {
+      return await op();
+    } catch (err) {
+      throw isReplyError(err) ? err : this.unavailable(err);
+    }
+  }
+
+  private unavailable(err: unknown): QueueUnavailableError {
+    const { host, port, path } = this.redis.options;
+    const where = path ?? `${host}:${port}`;
+    const why = this.lastConnectionError?.message ?? errMessage(err);
+    return new QueueUnavailableError(`queue: Redis at ${where} is unreachable (${why})`, { cause: err });
+  }
+}
+
+/**
+ * Refreshes idle time only for entries this consumer still owns: a bare XCLAIM would steal back
+ * an entry another consumer already took over, and the two would then trade it forever.
+ */
+const TOUCH_SCRIPT = `
+local n = 0
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    n = n + 1
+  end
+end
+return n`;
+
+function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
+}
+
+function isReply(err: unknown, code: string): boolean {
+  return isReplyError(err) && errMessage(err).startsWith(code);
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

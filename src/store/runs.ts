@@ -1,0 +1,203 @@
+import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import type { TriggerData, TriggerType } from '../engine/types.ts';
+import { uuidv7 } from '../util/ids.ts';
+import type { Db } from './db.ts';
+import { type RunRow, runs } from './schema.ts';
+
+/** What a worker holds while it executes a run; every write it makes carries it. */
+export interface Lease {
+  runId: string;
+  owner: string;
+  fence: number;
+}
+
+export type FinalRunStatus = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+
+export interface NewRun {
+  id?: string;
+  /** The workflow's name. */
+  workflow: string;
+  versionId: string;
+  triggerType: TriggerType;
+  trigger: TriggerData;
+  idempotencyKey?: string;
+  parentRunId?: string;
+}
+
+const ACTIVE = ['queued', 'running'];
+
+/** The lease is free: nobody holds it, or the holder let it expire (database clock). */
+const leaseFree = () => or(isNull(runs.leaseOwner), lt(runs.leaseExpiresAt, sql`now()`));
+
+const leaseUntil = (leaseMs: number) =>
+  sql`now() + (${leaseMs}::double precision * interval '1 millisecond')`;
+
+/**
+ * Commits a queued run. With an idempotency key, a repeated trigger (even many at once) gets the
+ * first run back with `created: false`; keys are scoped to the workflow.
+ */
+export async function createRun(db: Db, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
+  const values = {
+    id: input.id ?? uuidv7(),
+    workflow: input.workflow,
+    versionId: input.versionId,
+    status: 'queued',
+    triggerType: input.triggerType,
+    trigger: input.trigger,
+    idempotencyKey: input.idempotencyKey ?? null,
+    parentRunId: input.parentRunId ?? null,
+  };
+  if (input.idempotencyKey === undefined) {
+    const [run] = await db.insert(runs).values(values).returning();
+    return { run: run as RunRow, created: true };
+  }
+  const [run] = await db
+    .insert(runs)
+    .values(values)
+    .onConflictDoNothing({
+      target: [runs.workflow, runs.idempotencyKey],
+      where: sql`${runs.idempotencyKey} is not null`,
+    })
+    .returning();
+  if (run) return { run, created: true };
+  // ON CONFLICT waited for the first insert to commit, so a fresh statement sees its row.
+  const [first] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.workflow, input.workflow), eq(runs.idempotencyKey, input.idempotencyKey)));
+  if (!first)
+    throw new Error(`run for ${input.workflow} key ${input.idempotencyKey} vanished after a conflict`);
+  return { run: first, created: false };
+}
+
+export async function getRun(db: Db, id: string): Promise<RunRow | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, id));
+  return row;
+}
+
+/** Records that the run was just put on the queue (the reconciler leaves it alone for a while). */
+export async function markEnqueued(db: Db, runId: string): Promise<void> {
+  await db.update(runs).set({ enqueuedAt: sql`now()` }).where(eq(runs.id, runId));
+}
+
+/**
+ * Takes the run if it is queued or running without a live lease, in one statement: bumps the fence,
+ * so writes from any previous holder are rejected from now on. Undefined when it is not claimable.
+ */
+export async function claimRun(
+  db: Db,
+  runId: string,
+  owner: string,
+  leaseMs: number,
+): Promise<RunRow | undefined> {
+  const [row] = await db
+    .update(runs)
+    .set({
+      leaseOwner: owner,
+      leaseExpiresAt: leaseUntil(leaseMs),
+      fence: sql`${runs.fence} + 1`,
+      status: 'running',
+      startedAt: sql`coalesce(${runs.startedAt}, now())`,
+    })
+    .where(and(eq(runs.id, runId), inArray(runs.status, ACTIVE), leaseFree()))
+    .returning();
+  return row;
+}
+
+export function leaseOf(run: Pick<RunRow, 'id' | 'leaseOwner' | 'fence'>): Lease {
+  if (!run.leaseOwner) throw new Error(`run ${run.id} is not leased`);
+  return { runId: run.id, owner: run.leaseOwner, fence: run.fence };
+}
+
+/** Extends the lease; false when the run was taken over (or finished) meanwhile. */
+export async function renewLease(
+  db: Db,
+  runId: string,
+  owner: string,
+  fence: number,
+  leaseMs: number,
+): Promise<boolean> {
+  const rows = await db
+    .update(runs)
+    .set({ leaseExpiresAt: leaseUntil(leaseMs) })
+    .where(and(eq(runs.id, runId), eq(runs.leaseOwner, owner), eq(runs.fence, fence)))
+    .returning({ id: runs.id });
+  return rows.length === 1;
+}
+
+/**
+ * Settles the run and frees the lease; false (and nothing written) when the fence moved on or the
+ * run was released. Repeating it after a lost reply is harmless (same fence, already finished).
+ */
+export async function finishRun(
+  db: Db,
+  lease: Lease,
+  outcome: { status: FinalRunStatus; error?: unknown },
+): Promise<boolean> {
+  const rows = await db
+    .update(runs)
+    .set({
+      status: outcome.status,
+      error: outcome.error ?? null,
+      finishedAt: sql`now()`,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    })
+    .where(
+      and(
+        eq(runs.id, lease.runId),
+        eq(runs.fence, lease.fence),
+        or(eq(runs.leaseOwner, lease.owner), isNotNull(runs.finishedAt)),
+      ),
+    )
+    .returning({ id: runs.id });
+  return rows.length === 1;
+}
+
+/** Hands the run back unfinished (graceful shutdown): queued again, lease free, fence kept. */
+export async function releaseRun(db: Db, lease: Lease): Promise<boolean> {
+  const rows = await db
+    .update(runs)
+    .set({ status: 'queued', leaseOwner: null, leaseExpiresAt: null })
+    .where(and(eq(runs.id, lease.runId), eq(runs.fence, lease.fence), inArray(runs.status, ACTIVE)))
+    .returning({ id: runs.id });
+  return rows.length === 1;
+}
+
+/**
+ * Runs Postgres says should be executing but nobody holds (queued, or running with an expired lease),
+ * leaving out those enqueued after `enqueuedBefore`; oldest first. The reconciler re-enqueues these.
+ */
+export async function staleRuns(db: Db, options: { enqueuedBefore: Date; limit: number }): Promise<string[]> {
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(
+      and(
+        inArray(runs.status, ACTIVE),
+        leaseFree(),
+        or(isNull(runs.enqueuedAt), lt(runs.enqueuedAt, options.enqueuedBefore)),
+      ),
+    )
+    .orderBy(asc(runs.createdAt), asc(runs.id))
+    .limit(options.limit);
+  return rows.map((r) => r.id);
+}
+
+/** Flags a queued or running run for cancellation; false when it is already finished (or unknown). */
+export async function requestCancel(db: Db, runId: string): Promise<boolean> {
+  const rows = await db
+    .update(runs)
+    .set({ cancelRequested: true })
+    .where(and(eq(runs.id, runId), inArray(runs.status, ACTIVE)))
+    .returning({ id: runs.id });
+  return rows.length === 1;
+}
+
+export async function isCancelRequested(db: Db, runId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ cancelRequested: runs.cancelRequested })
+    .from(runs)
+    .where(eq(runs.id, runId));
+  return row?.cancelRequested ?? false;
+}

@@ -1,0 +1,229 @@
+import { hostname } from 'node:os';
+import { type EventSink, fanout } from '../engine/events.ts';
+import { executeRun } from '../engine/executor.ts';
+import type { TriggerData } from '../engine/types.ts';
+import { CancelledError, ConflictError } from '../errors.ts';
+import { sleep } from '../plugins/abort.ts';
+import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
+import type { Queue, QueueMessage } from '../queue/queue.ts';
+import type { Db } from '../store/db.ts';
+import { claimRun, isCancelRequested, type Lease, releaseRun, renewLease } from '../store/runs.ts';
+import { storeSink } from '../store/store-sink.ts';
+import { loadCheckpoint } from '../store/task-runs.ts';
+import { getVersion } from '../store/versions.ts';
+import { uuidv7 } from '../util/ids.ts';
+import type { Workflow } from '../workflow/types.ts';
+
+export interface WorkerOptions {
+  db: Db;
+  queue: Queue;
+  actions: () => ReadonlyMap<string, AnyAction>;
+  env: ActionEnvironment;
+  secrets: () => Readonly<Record<string, string>>;
+  concurrency: number;
+  leaseMs: number;
+  /** How long claim waits for new messages before checking for shutdown again. */
+  blockMs?: number;
+  id?: string;
+  /** Also told every event of every run (e.g. the CLI printer); the store sink comes first. */
+  events?: EventSink;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+interface InFlight {
+  message: QueueMessage;
+  lease: Lease;
+  controller: AbortController;
+  done: Promise<void>;
+  released: boolean;
+}
+
+/**
+ * Claims runs from the queue, takes each under a lease in Postgres, resumes it from its
+ * checkpoint and executes it. Postgres decides who owns a run; the queue only delivers.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly inflight = new Map<string, InFlight>();
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = options.id ?? `${hostname()}:${process.pid}:${uuidv7().slice(-8)}`;
+  }
+
+  start(): void {
+    this.loop ??= this.claimLoop();
+  }
+
+  /** Runs in progress (for tests and metrics). */
+  get active(): number {
+    return this.inflight.size;
+  }
+
+  /**
+   * Stops claiming, lets in-flight runs finish for up to `graceMs`, then hands the rest back:
+   * the lease is released first (so the aborted run's late writes are fenced off), then they are
+   * re-enqueued for another worker.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    const all = () => Promise.all([...this.inflight.values()].map((f) => f.done));
+    const finished = await Promise.race([all().then(() => true), sleep(graceMs).then(() => false)]);
+    if (!finished) {
+      for (const flight of this.inflight.values()) await this.handBack(flight);
+      await all();
+    }
+    await this.loop;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopping) {
+      const free = this.options.concurrency - this.inflight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      try {
+        const messages = await this.options.queue.claim(this.id, free, {
+          blockMs: this.options.blockMs ?? 1000,
+          staleMs: this.options.leaseMs,
+        });
+        backoff = 100;
+        for (const message of messages) {
+          if (this.stopping || this.inflight.has(message.runId)) {
+            if (!this.stopping) await this.options.queue.ack(message);
+            continue;
+          }
+          await this.begin(message);
+        }
+      } catch (err) {
+        this.log(
+          'warn',
+          `claiming from the queue failed: ${(err as Error).message}; retrying in ${backoff}ms`,
+        );
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  private async begin(message: QueueMessage): Promise<void> {
+    let row: Awaited<ReturnType<typeof claimRun>>;
+    try {
+      row = await claimRun(this.options.db, message.runId, this.id, this.options.leaseMs);
+    } catch (err) {
+      // Postgres unreachable: leave the message pending; it is retried after the lease time.
+      this.log('warn', `could not claim run ${message.runId}: ${(err as Error).message}`);
+      return;
+    }
+    if (!row) {
+      // Finished already, or owned by a live worker that has its own message.
+      await this.options.queue.ack(message);
+      return;
+    }
+    const lease: Lease = { runId: row.id, owner: this.id, fence: row.fence };
+    const controller = new AbortController();
+    const flight: InFlight = { message, lease, controller, done: Promise.resolve(), released: false };
+    this.inflight.set(row.id, flight);
+    flight.done = this.execute(flight, row.versionId, row.trigger as TriggerData).finally(() => {
+      this.inflight.delete(row.id);
+      this.wake?.();
+    });
+  }
+
+  private async execute(flight: InFlight, versionId: string, trigger: TriggerData): Promise<void> {
+    const { db, queue } = this.options;
+    const { lease, controller } = flight;
+    const heartbeat = this.heartbeat(flight);
+    try {
+      const version = await getVersion(db, versionId);
+      if (!version) throw new Error(`workflow version ${versionId} of run ${lease.runId} is missing`);
+      const workflow = version.definition as Workflow;
+      const checkpoint = await loadCheckpoint(db, lease.runId);
+      const sink = storeSink(db, lease, {
+        outputLimitBytes: this.options.env.outputLimitBytes,
+        onFenced: (err) => controller.abort(err),
+      });
+      await executeRun({
+        workflow,
+        actions: this.options.actions(),
+        runId: lease.runId,
+        trigger,
+        secrets: this.options.secrets(),
+        events: this.options.events ? fanout(sink, this.options.events) : sink,
+        env: this.options.env,
+        signal: controller.signal,
+        runAttempt: lease.fence,
+        completed: checkpoint.completed,
+        priorAttempts: checkpoint.attempts,
+      });
+      await queue.ack(flight.message);
+    } catch (err) {
+      if (flight.released) return; // handed back on shutdown: re-enqueued already
+      if (err instanceof ConflictError) {
+        // Someone else owns the run now; their result stands.
+        this.log('warn', `run ${lease.runId}: ${err.message}; leaving it to its new owner`);
+        await queue.ack(flight.message).catch(() => {});
+        return;
+      }
+      // Leave the message pending: after the lease it is taken over (or re-enqueued by the reconciler).
+      this.log('error', `run ${lease.runId} stopped: ${(err as Error).message}`);
+    } finally {
+      heartbeat.stop();
+    }
+  }
+
+  /** Renews the lease and keeps the queue entry fresh; notices cancel requests and lost leases. */
+  private heartbeat(flight: InFlight) {
+    const { db, queue, leaseMs } = this.options;
+    const every = Math.max(50, Math.floor(leaseMs / 3));
+    let stopped = false;
+    const beat = async () => {
+      try {
+        const kept = await renewLease(db, flight.lease.runId, this.id, flight.lease.fence, leaseMs);
+        if (!kept) {
+          flight.controller.abort(new ConflictError(`lease on run ${flight.lease.runId} was taken over`));
+          return;
+        }
+        await queue.touch(this.id, [flight.message]).catch(() => {});
+        if (await isCancelRequested(db, flight.lease.runId)) {
+          flight.controller.abort(new CancelledError('run cancelled on request'));
+        }
+      } catch (err) {
+        this.log('warn', `heartbeat for run ${flight.lease.runId} failed: ${(err as Error).message}`);
+      }
+    };
+    const timer = setInterval(() => {
+      if (!stopped) void beat();
+    }, every);
+    return {
+      stop() {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+  }
+
+  private async handBack(flight: InFlight): Promise<void> {
+    flight.released = true;
+    try {
+      await releaseRun(this.options.db, flight.lease);
+      flight.controller.abort(new CancelledError('worker shutting down; run handed back'));
+      await this.options.queue.enqueue(flight.lease.runId);
+      await this.options.queue.ack(flight.message);
+    } catch (err) {
+      flight.controller.abort(new CancelledError('worker shutting down'));
+      this.log('warn', `could not hand back run ${flight.lease.runId}: ${(err as Error).message}`);
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, `[worker ${this.id}] ${message}`);
+  }
+}
