@@ -1,7 +1,6 @@
 import {
   ActionError,
   BatonError,
-  CancelledError,
   isRetriable,
   NonRetriableError,
   serializeError,

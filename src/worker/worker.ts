@@ -71,7 +71,14 @@ export class Worker {
     this.stopping = true;
     this.wake?.();
     const all = () => Promise.all([...this.inflight.values()].map((f) => f.done));
-    const finished = await Promise.race([all().then(() => true), sleep(graceMs).then(() => false)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      all().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
     if (!finished) {
       for (const flight of this.inflight.values()) await this.handBack(flight);
       await all();

@@ -106,3 +106,62 @@ describe('worker processes on Postgres and Redis Streams', () => {
     }
   });
 });
+
+describe('worker shutdown', () => {
+  it('SIGTERM lets a short run finish, and hands a long one back to another worker', async () => {
+    const c = cluster(ctx.database.url, { leaseMs: 2000 });
+    try {
+      const first = c.startWorker(5);
+      const slow = await c.start(ctx.store, workflow, { counter: c.counter, pause: '3' });
+      await waitFor(
+        async () =>
+          (await taskRows(ctx.store, [slow])).some((r) => r.taskId === 'A' && r.status === 'succeeded'),
+        {
+          timeoutMs: 20_000,
+        },
+      );
+      const quick = await c.start(ctx.store, workflow, { counter: c.counter, pause: '0.2' });
+      await waitFor(async () => (await runStatuses(ctx.store, [quick]))[0]?.status === 'running', {
+        timeoutMs: 20_000,
+      });
+      first.signal('SIGTERM'); // grace is 2s (cluster env): quick fits, slow does not
+      const exited = await first.done;
+      expect(exited.code).toBe(0);
+      expect((await getRun(ctx.store.db, quick))?.status).toBe('succeeded');
+      const handedBack = await getRun(ctx.store.db, slow);
+      expect(handedBack).toMatchObject({ status: 'queued', leaseOwner: null });
+      c.startWorker(5);
+      await waitFor(async () => (await getRun(ctx.store.db, slow))?.status === 'succeeded', {
+        timeoutMs: 60_000,
+      });
+      // A succeeded before the hand-back and was not run again.
+      expect(c.sideEffects().get(`${slow} A`)).toBe(1);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('a second SIGINT exits at once, leaving the run to be taken over', async () => {
+    const c = cluster(ctx.database.url, { leaseMs: 2000 });
+    try {
+      const w = c.startWorker(5);
+      const id = await c.start(ctx.store, workflow, { counter: c.counter, pause: '5' });
+      await waitFor(async () => (await runStatuses(ctx.store, [id]))[0]?.status === 'running', {
+        timeoutMs: 20_000,
+      });
+      w.signal('SIGINT');
+      await waitFor(() => w.stderr().includes('SIGINT: stopping'), { timeoutMs: 5000 });
+      const second = Date.now();
+      w.signal('SIGINT');
+      const exited = await w.done;
+      expect(exited.code).toBe(130);
+      expect(Date.now() - second).toBeLessThan(1000);
+      c.startWorker(5);
+      await waitFor(async () => (await getRun(ctx.store.db, id))?.status === 'succeeded', {
+        timeoutMs: 60_000,
+      });
+    } finally {
+      await c.stop();
+    }
+  });
+});
