@@ -1,0 +1,15 @@
+import type { Config } from '../config.ts';
+import type { StartRunRequest, startRun } from '../engine/start-run.ts';
+import type { Queue } from '../queue/queue.ts';
+import type { RegistryView } from '../registry/types.ts';
+import type { Db } from '../store/db.ts';
+
+/** Everything the HTTP layer needs; built by the runtime, faked by nothing (tests use real parts). */
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  queue: Queue;
+  registry: RegistryView;
+  /** Starts a run of the named workflow's current version (404 when unknown, 409 when invalid). */
+  startRun(name: string, request: Omit<StartRunRequest, 'workflow'>): ReturnType<typeof startRun>;
+}
