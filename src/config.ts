@@ -20,6 +20,22 @@ const allowList = list.transform((entries, ctx) => {
   }
   return entries;
 });
+/** Browser origins (`https://app.example.com`): scheme, host and port only, no path, no `*`. */
+const originList = list.transform((entries, ctx) =>
+  entries.map((entry) => {
+    const origin = asOrigin(entry);
+    if (origin === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not an origin; write scheme://host[:port] like https://app.example.com`,
+      });
+    }
+    return origin ?? entry;
+  }),
+);
+const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+  error: 'write true or false',
+});
 const bytes = z.string().transform((value, ctx) => {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(value.trim());
   if (!m) {
@@ -55,6 +71,8 @@ export const envSchema = z.object({
   BATON_WORKFLOWS_DIR: z.string().min(1).default('workflows'),
   BATON_ACTIONS_DIR: z.string().min(1).default('actions'),
   BATON_API_TOKENS: list.optional(),
+  BATON_CORS_ORIGINS: originList.default([]),
+  BATON_COOKIE_SECURE: flag.optional(),
   BATON_MASTER_KEY: z.string().min(1).optional(),
   BATON_HTTP_ALLOW: allowList.default([]),
   BATON_FILES_DIR: z.string().min(1).optional(),
@@ -80,6 +98,10 @@ export interface Config {
   workflowsDir: string;
   actionsDir: string;
   apiTokens: string[];
+  /** Browser origins allowed to call /api/* with credentials; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** Whether the login cookie carries `Secure` (HTTPS only). */
+  cookieSecure: boolean;
   masterKey?: string;
   httpAllow: string[];
   filesDir: string;
@@ -145,15 +167,21 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   const e = parsed.data;
   const dataDir = resolve(cwd, e.BATON_DATA_DIR);
   const apiTokens = e.BATON_API_TOKENS ?? [];
+  const host = e.HOST ?? (apiTokens.length > 0 ? '0.0.0.0' : '127.0.0.1');
   return {
     port: e.PORT,
-    host: e.HOST ?? (apiTokens.length > 0 ? '0.0.0.0' : '127.0.0.1'),
+    host,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir,
     workflowsDir: resolve(cwd, e.BATON_WORKFLOWS_DIR),
     actionsDir: resolve(cwd, e.BATON_ACTIONS_DIR),
     apiTokens,
+    corsOrigins: e.BATON_CORS_ORIGINS,
+    cookieSecure:
+      e.BATON_COOKIE_SECURE === undefined
+        ? !LOOPBACK_HOSTS.has(host.toLowerCase())
+        : ['true', '1', 'yes', 'on'].includes(e.BATON_COOKIE_SECURE),
     masterKey: e.BATON_MASTER_KEY,
     httpAllow: e.BATON_HTTP_ALLOW,
     filesDir: resolve(cwd, e.BATON_FILES_DIR ?? resolve(dataDir, 'files')),
@@ -169,6 +197,25 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL,
     logLevel: e.BATON_LOG_LEVEL,
   };
+}
+
+/** Hosts only this machine can reach: a browser talks plain HTTP to them, so cookies cannot be `Secure`. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * `https://app.example.com` or `http://localhost:5173`, spelled as a browser sends it in `Origin`
+ * (lower case, default port dropped); undefined for anything with a path, query, userinfo or `*`.
+ */
+function asOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    const bare = value.replace(/\/$/, '').toLowerCase();
+    const withoutDefaultPort = bare.replace(url.protocol === 'https:' ? /:443$/ : /:80$/, '');
+    return url.origin === withoutDefaultPort ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Secrets come from `BATON_SECRET_<NAME>` until the vault is configured. */

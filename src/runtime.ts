@@ -1,15 +1,18 @@
+import type { ApiDeps } from './api/deps.ts';
 import { type Config, secretsFromEnv } from './config.ts';
+import { fanout } from './engine/events.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
-import { NotFoundError } from './errors.ts';
-import { type Catalogue, loadCatalogue } from './plugins/catalogue.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import type { ActionEnvironment } from './plugins/define-action.ts';
 import { openQueue } from './queue/open-queue.ts';
 import type { Queue } from './queue/queue.ts';
+import { Registry } from './registry/registry.ts';
 import { openStore, type Store } from './store/db.ts';
+import { upsertVersion } from './store/versions.ts';
 import { startReconciler } from './worker/reconciler.ts';
 import { Worker } from './worker/worker.ts';
-import { loadWorkflowDir } from './workflow/loader.ts';
-import type { Workflow } from './workflow/types.ts';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -18,18 +21,17 @@ export interface RuntimeOptions {
   workers: boolean;
   /** Re-enqueue runs Postgres holds without a live lease (serve). */
   reconciler: boolean;
+  /** Follow the workflow and action folders as they change (serve). */
+  watch: boolean;
   concurrency?: number;
-  log: Log;
 }
 
-/** Store, queue, actions, workflows and (optionally) workers and reconciler, wired from config. */
-export interface Runtime {
-  config: Config;
+/** Store, queue, registry, metrics and (optionally) workers and reconciler, wired from config. */
+export interface Runtime extends ApiDeps {
   store: Store;
-  queue: Queue;
-  catalogue: Catalogue;
-  workflows(): Map<string, Workflow>;
-  startRun(name: string, request: Omit<StartRunRequest, 'workflow'>): ReturnType<typeof startRun>;
+  registry: Registry;
+  logger: Logger;
+  metrics: ReturnType<typeof createMetrics>;
   worker?: Worker;
   close(): Promise<void>;
 }
@@ -43,23 +45,34 @@ export function actionEnvironment(config: Config): ActionEnvironment {
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const logger = createLogger(config.logLevel);
+  const log: Log = (level, message) => logger[level](message);
   const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const queue = openQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
-  const catalogue = await loadCatalogue([config.actionsDir]);
-  for (const p of catalogue.problems) options.log('warn', `action ${p.file}: ${p.message}`);
+  const metrics = createMetrics({ db: store.db, queue, logger });
 
-  const workflows = new Map<string, Workflow>();
-  for (const result of await loadWorkflowDir(config.workflowsDir, { catalogue })) {
-    if (result.workflow) workflows.set(result.workflow.name, result.workflow);
-    for (const p of result.problems) options.log('warn', `${p.file}:${p.line}:${p.column}: ${p.message}`);
-  }
+  const registry = await Registry.open({
+    workflowsDir: config.workflowsDir,
+    actionsDirs: [config.actionsDir],
+    watch: options.watch,
+    log,
+    // Every distinct content becomes a version row as soon as it is loaded, not only when it runs.
+    onVersion: async (workflow) => {
+      await upsertVersion(store.db, workflow, {
+        text: workflow.source.text,
+        path: workflow.source.file,
+      }).catch((err) =>
+        log('warn', `could not record version of ${workflow.name}: ${(err as Error).message}`),
+      );
+    },
+  });
 
   const deps = {
     db: store.db,
     queue,
     onEnqueueError: (runId: string, err: unknown) =>
-      options.log(
+      log(
         'warn',
         `run ${runId} is saved but not yet queued (${(err as Error).message}); the reconciler will queue it`,
       ),
@@ -70,12 +83,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     worker = new Worker({
       db: store.db,
       queue,
-      actions: () => catalogue.actions,
+      actions: () => registry.catalogue().actions,
       env: actionEnvironment(config),
       secrets: () => secretsFromEnv(process.env),
       concurrency: options.concurrency ?? config.workerConcurrency,
       leaseMs: config.leaseMs,
-      log: options.log,
+      events: metrics.sink,
+      log,
     });
     worker.start();
   }
@@ -85,26 +99,38 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         queue,
         intervalMs: config.reconcileIntervalMs,
         graceMs: config.leaseMs * 2,
-        onError: (err) => options.log('warn', `reconciler: ${(err as Error).message}`),
-        onRequeue: (ids) => options.log('info', `reconciler re-queued ${ids.length} run(s)`),
+        onError: (err) => log('warn', `reconciler: ${(err as Error).message}`),
+        onRequeue: (ids) => log('info', `reconciler re-queued ${ids.length} run(s)`),
       })
     : undefined;
 
   return {
     config,
+    db: store.db,
     store,
     queue,
-    catalogue,
-    workflows: () => workflows,
+    registry,
+    logger,
+    metrics,
     worker,
-    startRun(name, request) {
-      const workflow = workflows.get(name);
+    startRun(name: string, request: Omit<StartRunRequest, 'workflow'>) {
+      const workflow = registry.workflows().get(name);
       if (!workflow) throw new NotFoundError(`no workflow named "${name}"`);
+      const entry = registry.entries().find((e) => e.name === name);
+      if (entry && entry.problems.length > 0) {
+        const first = entry.problems[0];
+        throw new ConflictError(
+          `workflow "${name}" has ${entry.problems.length} problem(s) in its file and cannot start runs until they are fixed` +
+            (first ? ` (line ${first.line}: ${first.message})` : ''),
+          { details: { problems: entry.problems } },
+        );
+      }
       return startRun(deps, { ...request, workflow });
     },
     async close() {
       await reconciler?.stop();
       await worker?.stop(config.shutdownGraceMs);
+      await registry.stop();
       await queue.close();
       await store.close();
     },

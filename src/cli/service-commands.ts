@@ -69,8 +69,9 @@ export async function workerCommand(concurrency: number | undefined): Promise<nu
   const runtime = await openRuntime(config, {
     workers: true,
     reconciler: false,
+    // Workers pin workflow versions from the database, but take actions from the folders: follow them.
+    watch: true,
     concurrency,
-    log: stderrLog,
   });
   stderrLog(
     'info',
@@ -85,13 +86,13 @@ export async function serveCommand(): Promise<number> {
   const config = loadConfig(process.env);
   const embedded = !config.redisUrl;
   keepRunningOnStrayErrors();
-  const runtime = await openRuntime(config, { workers: embedded, reconciler: true, log: stderrLog });
+  const runtime = await openRuntime(config, { workers: embedded, reconciler: true, watch: true });
   const app = createApp(runtime);
   const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch });
   const where = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
   stderrLog(
     'info',
-    `Baton on ${where} — ${runtime.workflows().size} workflows, ` +
+    `Baton on ${where} — ${runtime.registry.workflows().size} workflows, ` +
       `${runtime.store.kind === 'postgres' ? 'Postgres' : `embedded PGlite in ${config.dataDir}`}, ` +
       `${embedded ? 'in-process workers' : 'Redis Streams (start workers with `baton worker`)'}`,
   );

@@ -32,7 +32,12 @@ export async function startRun(
   request: StartRunRequest,
 ): Promise<{ run: RunRow; created: boolean }> {
   const { workflow } = request;
-  const trigger: TriggerData = { ...request.trigger, inputs: checkInputs(workflow, request.trigger.inputs) };
+  // Declared inputs belong to runs started by hand (API, CLI, pages) and schedules; a webhook
+  // brings its data as `trigger.body` instead.
+  const byHand = request.trigger.type !== 'webhook' && request.trigger.type !== 'poll';
+  const trigger: TriggerData = byHand
+    ? { ...request.trigger, inputs: checkInputs(workflow, request.trigger.inputs) }
+    : { ...request.trigger, inputs: request.trigger.inputs ?? {} };
   const version = await upsertVersion(deps.db, workflow, {
     text: workflow.source.text,
     path: workflow.source.file,

@@ -6,6 +6,8 @@ import type { AnyAction } from './define-action.ts';
 /** Baton's own actions, always loaded. */
 export const BUILTIN_ACTIONS_DIR = resolve(import.meta.dirname, '../../actions');
 
+let generation = 0;
+
 const ACTION_FILE = /\.(ts|js|mjs)$/;
 const IGNORED_FILE = /(\.test|\.spec|\.d)\.(ts|js|mjs)$/;
 
@@ -74,7 +76,10 @@ export async function loadActionFile(
   const id = actionIdFromFile(file);
   let mod: { default?: unknown };
   try {
-    const url = pathToFileURL(file).href + (fresh ? `?v=${Date.now()}` : '');
+    // Bun caches a file: URL by its path whatever the query; a plain path with a query is a new
+    // module. The counter keeps two reloads in one millisecond apart.
+    const url =
+      fresh && process.platform !== 'win32' ? `${file}?v=${++generation}` : pathToFileURL(file).href;
     mod = await import(url);
   } catch (err) {
     return { problem: `could not be loaded: ${(err as Error).message}` };

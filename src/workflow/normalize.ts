@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { RetryFile, StepFile, TaskFile, WorkflowFile } from './spec.ts';
+import type { RetryFile, StepFile, TaskFile, WebhookFile, WorkflowFile } from './spec.ts';
 import { scanTemplate } from './templates.ts';
 import {
+  DEFAULT_HMAC_HEADER,
   DEFAULT_PARALLELISM,
   DEFAULT_RETRY,
   type RetryPolicy,
   type TaskSpec,
   type Triggers,
+  type WebhookTrigger,
+  type WebhookVerify,
   type Workflow,
 } from './types.ts';
 
@@ -127,15 +130,28 @@ function toRetry(retry: RetryFile | undefined, base: RetryPolicy): RetryPolicy {
 function toTriggers(on: WorkflowFile['on']): Triggers {
   const triggers: Triggers = {};
   if (!on) return triggers;
-  if (on.webhook) {
-    triggers.webhook = { verify: on.webhook.verify ?? (on.webhook.secret ? 'hmac' : 'none') };
-    if (on.webhook.secret !== undefined) triggers.webhook.secret = on.webhook.secret;
-    if (on.webhook.idempotency_key !== undefined)
-      triggers.webhook.idempotencyKey = on.webhook.idempotency_key;
-  }
+  if (on.webhook) triggers.webhook = toWebhook(on.webhook);
   if (on.schedule) triggers.schedule = on.schedule;
   if (on.manual) triggers.manual = { inputs: on.manual.inputs ?? {} };
   return triggers;
+}
+
+const VERIFY_ALIASES: Record<string, WebhookVerify> = { standard: 'standard-webhooks', hmac: 'hmac-sha256' };
+
+/** Old preset spellings become the current ones; hmac-sha256 gets its header and encoding defaults. */
+function toWebhook(hook: WebhookFile): WebhookTrigger {
+  const written = hook.verify ?? (hook.secret ? 'hmac-sha256' : 'none');
+  const webhook: WebhookTrigger = { verify: VERIFY_ALIASES[written] ?? (written as WebhookVerify) };
+  if (hook.secret !== undefined) webhook.secret = hook.secret;
+  if (hook.path !== undefined) webhook.path = hook.path;
+  if (webhook.verify === 'hmac-sha256') {
+    webhook.header = (hook.header ?? DEFAULT_HMAC_HEADER).toLowerCase();
+    webhook.encoding = hook.encoding ?? 'hex';
+    if (hook.prefix !== undefined) webhook.prefix = hook.prefix;
+  }
+  if (hook.schema !== undefined) webhook.schema = hook.schema;
+  if (hook.idempotency_key !== undefined) webhook.idempotencyKey = hook.idempotency_key;
+  return webhook;
 }
 
 function toList(value: string | string[] | undefined): string[] {

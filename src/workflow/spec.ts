@@ -1,6 +1,8 @@
 import { Cron } from 'croner';
+import jsone from 'json-e';
 import { z } from 'zod';
 import { durationTooLong, parseDuration } from '../util/duration.ts';
+import { expressionSyntaxError, rootIdentifiers, scanTemplate, templateFunctions } from './templates.ts';
 
 /**
  * The workflow file format as written by users. Objects are strict so a typo is an error
@@ -94,14 +96,102 @@ const timezoneSchema = z.string().superRefine((tz, ctx) => {
   }
 });
 
+/** Verification presets; `standard` and `hmac` are the older spellings, still accepted. */
+export const WEBHOOK_VERIFY = ['none', 'github', 'stripe', 'standard-webhooks', 'hmac-sha256'] as const;
+const WEBHOOK_VERIFY_ALIASES = ['standard', 'hmac'] as const;
+/** Segments of letters, digits, `_`, `-` and `.`, joined by `/` (`github/issues`), no `..`. */
+export const WEBHOOK_PATH = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names a webhook's idempotency_key expression may read besides json-e's built-in functions. */
+const IDEMPOTENCY_CONTEXT = new Set(['trigger', ...Object.keys(templateFunctions)]);
+/** json-e's own functions (`lowercase`, `len`, ...): typeof names them without an error. */
+const isJsoneBuiltin = (name: string): boolean => {
+  try {
+    return jsone({ $eval: `typeof(${name})` }, {}) === 'function';
+  } catch {
+    return false;
+  }
+};
+
+const webhookSchema = z
+  .strictObject({
+    verify: z.enum([...WEBHOOK_VERIFY, ...WEBHOOK_VERIFY_ALIASES]).optional(),
+    secret: z
+      .string()
+      .regex(SECRET_NAME, 'a secret name uses letters, digits and "_" (set it as BATON_SECRET_<NAME>)')
+      .optional(),
+    path: z
+      .string()
+      .max(200)
+      .regex(WEBHOOK_PATH, 'a webhook path is segments of letters, digits, "_", "-" and "." joined by "/"')
+      .optional(),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name, like X-Signature')
+      .optional(),
+    encoding: z.enum(['hex', 'base64']).optional(),
+    prefix: z.string().min(1).optional(),
+    schema: z.record(z.string(), z.unknown()).optional(),
+    idempotency_key: z.string().min(1).optional(),
+  })
+  .superRefine((hook, ctx) => {
+    const verify = hook.verify ?? (hook.secret ? 'hmac-sha256' : 'none');
+    if (verify !== 'none' && hook.secret === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `verify: ${verify} needs "secret", the name of the secret that holds the signing key (e.g. secret: WEBHOOK_SECRET, set as BATON_SECRET_WEBHOOK_SECRET)`,
+      });
+    }
+    if (verify === 'none' && hook.secret !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: 'a secret is set but verify is none, so nothing would check it; choose a verify preset',
+      });
+    }
+    if (verify !== 'hmac-sha256' && verify !== 'hmac') {
+      for (const key of ['header', 'encoding', 'prefix'] as const) {
+        if (hook[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `only verify: hmac-sha256 uses "${key}"` });
+      }
+    }
+    if (hook.schema !== undefined) {
+      try {
+        z.fromJSONSchema(hook.schema as Parameters<typeof z.fromJSONSchema>[0]);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schema'],
+          message: `not a usable JSON Schema: ${(err as Error).message}`,
+        });
+      }
+    }
+    if (hook.idempotency_key !== undefined) {
+      const problem = idempotencyKeyProblem(hook.idempotency_key);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['idempotency_key'], message: problem });
+    }
+  });
+
+/** `${trigger.headers['x-id']}`, `gh-${trigger.body.id}` or a bare `trigger.body.id`; it reads only `trigger`. */
+function idempotencyKeyProblem(text: string): string | undefined {
+  const scan = scanTemplate(text);
+  if (scan.error) return scan.error;
+  const expressions = text.includes('${') ? scan.expressions.map((e) => e.expr) : [text];
+  for (const expr of expressions) {
+    const error = expressionSyntaxError(expr);
+    if (error) return `\${${expr}} is not a valid expression: ${error}`;
+    const other = rootIdentifiers(expr).find(
+      (name) => !IDEMPOTENCY_CONTEXT.has(name) && !isJsoneBuiltin(name),
+    );
+    if (other)
+      return `\${${expr}} reads "${other}"; an idempotency key can read only trigger (body, headers, query)`;
+  }
+  return undefined;
+}
+
 export const triggersSchema = z.strictObject({
-  webhook: enabled(
-    z.strictObject({
-      verify: z.enum(['none', 'github', 'stripe', 'standard', 'hmac']).optional(),
-      secret: z.string().optional(),
-      idempotency_key: z.string().optional(),
-    }),
-  ).optional(),
+  webhook: enabled(webhookSchema).optional(),
   schedule: z
     .union([
       cronSchema.transform((cron) => [{ cron }]),
@@ -153,3 +243,4 @@ export type TaskFile = z.output<typeof taskSchema>;
 export type StepFile = z.output<typeof stepSchema>;
 export type RetryFile = z.output<typeof retrySchema>;
 export type InputDecl = z.output<typeof inputDeclSchema>;
+export type WebhookFile = z.output<typeof webhookSchema>;

@@ -26,11 +26,26 @@ export interface TaskSpec {
   continueOnError: boolean;
 }
 
+export type WebhookVerify = 'none' | 'github' | 'stripe' | 'standard-webhooks' | 'hmac-sha256';
+
 export interface WebhookTrigger {
-  verify: 'none' | 'github' | 'stripe' | 'standard' | 'hmac';
+  verify: WebhookVerify;
+  /** The name of the secret holding the signing key (`BATON_SECRET_<NAME>`); set unless verify is none. */
   secret?: string;
+  /** Served at `/hooks/<path>` (besides `/hooks/<name>`), e.g. `github/issues`. */
+  path?: string;
+  /** hmac-sha256 only: the header carrying the signature (lower case), its encoding and prefix. */
+  header?: string;
+  encoding?: 'hex' | 'base64';
+  prefix?: string;
+  /** JSON Schema the parsed body must match (422 otherwise). */
+  schema?: Record<string, unknown>;
+  /** Template over `trigger` whose value dedupes deliveries. */
   idempotencyKey?: string;
 }
+
+/** The header `hmac-sha256` reads when the workflow names none. */
+export const DEFAULT_HMAC_HEADER = 'x-signature';
 
 export interface ScheduleTrigger {
   cron: string;

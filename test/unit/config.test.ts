@@ -89,6 +89,31 @@ describe('loadConfig', () => {
     expect(errorOf({ BATON_HTTP_ALLOW: 'http://example.com' })).toContain('"http://example.com"');
   });
 
+  it('reads CORS origins, normalized as browsers send them; none by default', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ BATON_CORS_ORIGINS: 'https://App.Example.com/, http://localhost:5173, https://x.io:443' })
+        .corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173', 'https://x.io']);
+    for (const bad of ['*', 'https://a.com/path', 'a.com', 'ftp://a.com', 'https://u:p@a.com']) {
+      expect(errorOf({ BATON_CORS_ORIGINS: `https://ok.com,${bad}` }), bad).toMatch(
+        /^BATON_CORS_ORIGINS: ".*" is not an origin/,
+      );
+    }
+  });
+
+  it('makes the login cookie Secure unless Baton listens on loopback only', () => {
+    expect(loadConfig({}).cookieSecure).toBe(false);
+    expect(loadConfig({ HOST: 'localhost' }).cookieSecure).toBe(false);
+    expect(loadConfig({ HOST: '::1' }).cookieSecure).toBe(false);
+    expect(loadConfig({ BATON_API_TOKENS: 't' }).cookieSecure).toBe(true);
+    expect(loadConfig({ HOST: '10.0.0.5' }).cookieSecure).toBe(true);
+    expect(loadConfig({ BATON_API_TOKENS: 't', BATON_COOKIE_SECURE: 'false' }).cookieSecure).toBe(false);
+    expect(loadConfig({ BATON_COOKIE_SECURE: '1' }).cookieSecure).toBe(true);
+    expect(loadConfig({ HOST: '0.0.0.0', BATON_COOKIE_SECURE: 'off' }).cookieSecure).toBe(false);
+    expect(errorOf({ BATON_COOKIE_SECURE: 'maybe' })).toMatch(/^BATON_COOKIE_SECURE: write true or false/);
+  });
+
   it('caps durations at what a timer can wait', () => {
     expect(loadConfig({ BATON_SHUTDOWN_GRACE: '24d' }).shutdownGraceMs).toBe(24 * 86_400_000);
     expect(errorOf({ BATON_GIT_REMOTE: 'git@x:a/b.git', BATON_GIT_INTERVAL: '30d' })).toBe(

@@ -1,0 +1,52 @@
+import type { MiddlewareHandler } from 'hono';
+import { type RequestIdVariables, requestId } from 'hono/request-id';
+import type { Logger } from '../log.ts';
+
+export type RequestLogVariables = RequestIdVariables & {
+  /** This request's logger (carries `reqId`); handlers add `.child({ runId })`. */
+  log: Logger;
+  /** Set by a handler that created or touched a run, so the access line names it. */
+  runId?: string;
+};
+
+export interface RequestLogOptions {
+  logger: Logger;
+}
+
+/**
+ * Request ids and access logs. Takes an incoming `X-Request-Id` when it is a sane token (at most
+ * 128 of `A-Za-z0-9_-=`), else makes a UUID; echoes it in the response. Logs one JSON line per
+ * request after it ends: method, path (never the query string, which may carry secrets), status,
+ * duration and request id. Headers and bodies are never logged.
+ */
+export function requestLog({
+  logger,
+}: RequestLogOptions): MiddlewareHandler<{ Variables: RequestLogVariables }> {
+  const ids = requestId({ headerName: 'X-Request-Id', limitLength: 128 });
+  return async function requestLog(c, next) {
+    const started = performance.now();
+    await ids(c, async () => {
+      const log = logger.child({ reqId: c.get('requestId') });
+      c.set('log', log);
+      let failed = false;
+      try {
+        await next();
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        const status = failed ? 500 : c.res.status;
+        const runId = c.get('runId');
+        const line = {
+          method: c.req.method,
+          path: c.req.path,
+          status,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          ...(runId ? { runId } : {}),
+        };
+        if (status >= 500) log.error(line, 'request failed');
+        else log.info(line, 'request');
+      }
+    });
+  };
+}
