@@ -1,13 +1,11 @@
 import type { ApiDeps } from './api/deps.ts';
 import { type Config, secretsFromEnv } from './config.ts';
-import { fanout } from './engine/events.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import type { ActionEnvironment } from './plugins/define-action.ts';
 import { openQueue } from './queue/open-queue.ts';
-import type { Queue } from './queue/queue.ts';
 import { Registry } from './registry/registry.ts';
 import { openStore, type Store } from './store/db.ts';
 import { upsertVersion } from './store/versions.ts';
