@@ -66,6 +66,7 @@ export async function workerCommand(concurrency: number | undefined): Promise<nu
     );
     return 2;
   }
+  keepRunningOnStrayErrors();
   const runtime = await openRuntime(config, {
     workers: true,
     reconciler: false,

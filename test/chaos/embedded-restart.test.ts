@@ -37,12 +37,12 @@ describe('embedded mode across a crash', () => {
       const taskStatus = async (base: string) => {
         const body = (await (await fetch(`${base}/api/runs/${run.id}`)).json()) as {
           run: { status: string };
-          tasks: { taskId: string; status: string }[];
+          tasks: { task_id: string; status: string }[];
         };
         return body;
       };
       await waitFor(
-        async () => (await taskStatus(url)).tasks.some((t) => t.taskId === 'A' && t.status === 'succeeded'),
+        async () => (await taskStatus(url)).tasks.some((t) => t.task_id === 'A' && t.status === 'succeeded'),
         {
           timeoutMs: 20_000,
         },

@@ -41,7 +41,7 @@ describe('Postgres restarts under load', () => {
       try {
         await waitFor(
           async () => (await runStatuses(ctx.store, ids)).every((r) => r.status === 'succeeded'),
-          { timeoutMs: 40_000, intervalMs: 500, message: 'all runs succeeded after the restart' },
+          { timeoutMs: 90_000, intervalMs: 500, message: 'all runs succeeded after the restart' },
         );
       } catch (err) {
         const counts: Record<string, number> = {};
@@ -51,6 +51,8 @@ describe('Postgres restarts under load', () => {
           `${(err as Error).message}; runs by status ${JSON.stringify(counts)}; worker logs:\n${logs}`,
         );
       }
+      // The workers rode out the restart instead of dying and being replaced.
+      expect(c.workers.map((w) => w.running())).toEqual([true, true]);
       const rows = await runStatuses(ctx.store, ids);
       expect(rows.filter((r) => r.leaseOwner !== null)).toEqual([]);
     } finally {

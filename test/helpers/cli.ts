@@ -18,6 +18,8 @@ export interface CliProcess {
   /** Everything printed to stdout so far. */
   stdout(): string;
   stderr(): string;
+  /** False once the process has exited. */
+  running(): boolean;
   signal(name: NodeJS.Signals): void;
   done: Promise<CliResult>;
 }
@@ -51,6 +53,7 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd =
     pid: child.pid ?? -1,
     stdout: () => stdout,
     stderr: () => stderr,
+    running: () => child.exitCode === null && child.signalCode === null,
     signal: (name) => child.kill(name),
     done,
   };
