@@ -1,4 +1,4 @@
-import type { EventSink, RunEvent, RunStatusEvent, TaskLogEvent } from '../engine/events.ts';
+import type { EventSink, RunEvent, RunStatusEvent, TaskLogEvent, TaskStatusEvent } from '../engine/events.ts';
 import type { Db } from './db.ts';
 import { FencedError } from './fence.ts';
 import { type DbRetryOptions, withDbRetry } from './retry.ts';
@@ -37,6 +37,10 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
   const interval = options.flushIntervalMs ?? 250;
   const limits = { outputLimitBytes: options.outputLimitBytes };
   let buffer: TaskLogEvent[] = [];
+  // `running` rows wait for the next flush: a task that ends before it is written as one row,
+  // in one statement, instead of two (most tasks are fast). The final status is never delayed.
+  const starting = new Map<string, TaskStatusEvent>();
+  const keyOf = (e: TaskStatusEvent) => `${e.taskId}\u0000${e.attempt}`;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let logChain: Promise<void> = Promise.resolve();
   let background: unknown;
@@ -66,9 +70,12 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
     timer = undefined;
     const batch = buffer;
     buffer = [];
-    const done = logChain.then(() =>
-      batch.length > 0 ? write(() => recordLogs(db, lease, batch)) : undefined,
-    );
+    const started = [...starting.values()];
+    starting.clear();
+    const done = logChain.then(async () => {
+      for (const event of started) await write(() => recordTaskEvent(db, lease, event, limits));
+      if (batch.length > 0) await write(() => recordLogs(db, lease, batch));
+    });
     logChain = done.catch(() => {});
     return done;
   };
@@ -113,11 +120,22 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
           buffer.push(event);
           schedule();
           return;
-        case 'task.status':
+        case 'task.status': {
           rethrowBackground();
+          if (event.status === 'pending') return;
+          if (event.status === 'running') {
+            if (fenced) throw fenced;
+            starting.set(keyOf(event), event);
+            schedule();
+            return;
+          }
+          const start = starting.get(keyOf(event));
+          starting.delete(keyOf(event));
           await flushLogs();
-          if (event.status !== 'pending') await write(() => recordTaskEvent(db, lease, event, limits));
+          const settled = start && event.input === undefined ? { ...event, input: start.input } : event;
+          await write(() => recordTaskEvent(db, lease, settled, limits));
           return;
+        }
         case 'run.status':
           rethrowBackground();
           if (FINAL_RUN.has(event.status)) await finish(event);

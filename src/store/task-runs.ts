@@ -3,10 +3,10 @@ import type { TaskLogEvent, TaskStatus, TaskStatusEvent } from '../engine/events
 import type { TaskResult } from '../engine/types.ts';
 import { BatonError, type SerializedError } from '../errors.ts';
 import type { Db } from './db.ts';
-import { withFence } from './fence.ts';
+import { FencedError, withFence } from './fence.ts';
 import { capError, capJson, cleanText } from './json-cap.ts';
 import type { Lease } from './runs.ts';
-import { type TaskLogRow, type TaskRunRow, taskLogs, taskRuns } from './schema.ts';
+import { runs, type TaskLogRow, type TaskRunRow, taskLogs, taskRuns } from './schema.ts';
 
 export { FencedError } from './fence.ts';
 
@@ -40,65 +40,52 @@ export async function recordTaskEvent(
 ): Promise<void> {
   if (event.status === 'pending') return;
   checkRun(lease, event.runId);
-  const key = { runId: lease.runId, taskId: event.taskId, attempt: event.attempt, action: event.action };
-  const target = [taskRuns.runId, taskRuns.taskId, taskRuns.attempt];
-  await withFence(db, lease, async (tx) => {
-    if (event.status === 'running') {
-      await tx
-        .insert(taskRuns)
-        .values({
-          ...key,
-          status: 'running',
-          input: capJson(event.input, limits.outputLimitBytes),
-          startedAt: new Date(event.startedAt ?? event.at),
-        })
-        .onConflictDoUpdate({
-          target,
-          set: {
-            action: event.action,
-            status: 'running',
-            input: sql`excluded.input`,
-            startedAt: sql`excluded.started_at`,
-            output: null,
-            error: null,
-            reason: null,
-            finishedAt: null,
-            durationMs: null,
-            retryAt: null,
-          },
-        });
-      return;
-    }
-    await tx
-      .insert(taskRuns)
-      .values({
-        ...key,
-        status: event.status,
-        input: capJson(event.input, limits.outputLimitBytes),
-        output: capJson(event.output, limits.outputLimitBytes),
-        error: capError(event.error, limits.outputLimitBytes),
-        reason: event.reason === undefined ? null : cleanText(event.reason),
-        startedAt: toDate(event.startedAt),
-        finishedAt: new Date(event.at),
-        durationMs: toMs(event.durationMs),
-        retryAt: toDate(event.retryAt),
-      })
-      .onConflictDoUpdate({
-        target,
-        set: {
-          action: event.action,
-          status: event.status,
-          input: sql`coalesce(excluded.input, ${taskRuns.input})`,
-          output: sql`excluded.output`,
-          error: sql`excluded.error`,
-          reason: sql`excluded.reason`,
-          startedAt: sql`coalesce(excluded.started_at, ${taskRuns.startedAt})`,
-          finishedAt: sql`excluded.finished_at`,
-          durationMs: sql`coalesce(excluded.duration_ms, ${taskRuns.durationMs})`,
-          retryAt: sql`excluded.retry_at`,
-        },
-      });
-  });
+  const running = event.status === 'running';
+  const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+  const input = json(capJson(event.input, limits.outputLimitBytes));
+  const output = running ? null : json(capJson(event.output, limits.outputLimitBytes));
+  const error = running ? null : json(capError(event.error, limits.outputLimitBytes));
+  const reason = running || event.reason === undefined ? null : cleanText(event.reason);
+  const startedAt = running ? new Date(event.startedAt ?? event.at) : toDate(event.startedAt);
+  const finishedAt = running ? null : new Date(event.at);
+  const durationMs = running ? null : (toMs(event.durationMs) ?? null);
+  const retryAt = running ? null : (toDate(event.retryAt) ?? null);
+  const ts = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+  // One statement: the CTE takes the run row FOR SHARE and checks the lease, so a takeover's UPDATE
+  // waits for this write and every write after the takeover inserts nothing (→ FencedError).
+  // `running` starts the attempt's row over; a final status settles it, keeping what it lacks.
+  const result = await db.execute(sql`
+    with lease as (
+      select 1 from ${runs}
+      where ${runs.id} = ${lease.runId} and ${runs.fence} = ${lease.fence} and ${runs.leaseOwner} = ${lease.owner}
+      for share
+    )
+    insert into ${taskRuns} (run_id, task_id, attempt, action, status, input, output, error, reason,
+                             started_at, finished_at, duration_ms, retry_at)
+    select ${lease.runId}::uuid, ${event.taskId}, ${event.attempt}, ${event.action}, ${event.status},
+           ${input}::jsonb, ${output}::jsonb, ${error}::jsonb, ${reason},
+           ${ts(startedAt)}::timestamptz, ${ts(finishedAt)}::timestamptz, ${durationMs}::integer, ${ts(retryAt)}::timestamptz
+    from lease
+    on conflict (run_id, task_id, attempt) do update set
+      action = excluded.action,
+      status = excluded.status,
+      input = ${running ? sql`excluded.input` : sql`coalesce(excluded.input, ${taskRuns.input})`},
+      output = excluded.output,
+      error = excluded.error,
+      reason = excluded.reason,
+      started_at = ${running ? sql`excluded.started_at` : sql`coalesce(excluded.started_at, ${taskRuns.startedAt})`},
+      finished_at = excluded.finished_at,
+      duration_ms = ${running ? sql`null` : sql`coalesce(excluded.duration_ms, ${taskRuns.durationMs})`},
+      retry_at = excluded.retry_at
+    returning 1`);
+  const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+  if (rows.length === 0) {
+    const [current] = await db
+      .select({ fence: runs.fence, leaseOwner: runs.leaseOwner })
+      .from(runs)
+      .where(eq(runs.id, lease.runId));
+    throw new FencedError(lease, current);
+  }
 }
 
 /** Stores a batch of log lines under the lease, in one INSERT (chunked only for huge batches). */

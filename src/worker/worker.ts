@@ -7,7 +7,7 @@ import { sleep } from '../plugins/abort.ts';
 import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
 import type { Queue, QueueMessage } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
-import { claimRun, isCancelRequested, type Lease, releaseRun, renewLease } from '../store/runs.ts';
+import { claimRun, getRun, isCancelRequested, type Lease, releaseRun, renewLease } from '../store/runs.ts';
 import { storeSink } from '../store/store-sink.ts';
 import { loadCheckpoint } from '../store/task-runs.ts';
 import { getVersion } from '../store/versions.ts';
@@ -29,6 +29,8 @@ export interface WorkerOptions {
   events?: EventSink;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
+
+const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 
 interface InFlight {
   message: QueueMessage;
@@ -130,10 +132,16 @@ export class Worker {
       return;
     }
     if (!row) {
-      // Finished already, or owned by a live worker that has its own message.
-      await this.options.queue.ack(message);
+      // Finished (or never existed): the message is done. Otherwise the run is under a live lease:
+      // its owner may be dead with the lease not yet expired (the queue's idle clock starts at
+      // delivery, the lease later, at the claim), so keep the message pending; it comes back after
+      // the idle time, by which point the lease has expired or the run has finished.
+      const current = await getRun(this.options.db, message.runId).catch(() => undefined);
+      if (!current || FINISHED.has(current.status)) await this.options.queue.ack(message);
       return;
     }
+    // Restart the queue entry's idle clock now that the lease starts, so the two expire together.
+    await this.options.queue.touch(this.id, [message]).catch(() => {});
     const lease: Lease = { runId: row.id, owner: this.id, fence: row.fence };
     const controller = new AbortController();
     const flight: InFlight = { message, lease, controller, done: Promise.resolve(), released: false };
