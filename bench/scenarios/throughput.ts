@@ -1,0 +1,262 @@
+/**
+ * Issue 5, scenarios 2 and 6: end-to-end throughput of a 3-task DAG through 1 `serve` and 2
+ * `worker` processes with full history in Postgres, against BullMQ flows of the same shape on the
+ * same Redis; then the RSS of those processes as the run count grows.
+ *
+ *   bun bench/scenarios/throughput.ts [--runs 20000] [--memory-runs 50000] [--concurrency 50] [--in-flight 64]
+ *
+ * Order: the BullMQ baseline first (its own warm-up, then `runs` timed flows; its keys are deleted),
+ * then Baton on a fresh database: warm-up, `runs` timed runs, then more runs until `memoryRuns`
+ * in all, sampling RSS every 5,000 (growth is quoted per 10,000). Baton runs/s = runs / (last finished_at − first POST).
+ */
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { bullmqBaseline, deleteKeys } from '../lib/bullmq-baseline.ts';
+import { type Bench, openBench, REDIS_URL, rssMiB, waitUntil } from '../lib/cluster.ts';
+import { fmt, percentile } from '../lib/stats.ts';
+import { cpuMeter, cpuSeconds, cpuSecondsByName } from '../lib/throughput-cpu.ts';
+import { linearFit, makeDriver, verify, waitForRuns } from '../lib/throughput-parts.ts';
+import { printThroughput } from '../lib/throughput-report.ts';
+
+const WORKFLOW = 'tp3';
+const WORKFLOW_YAML = `# Scenario 2: A, then B and C after A; every task a no-op.
+on:
+  manual:
+tasks:
+  a: { action: transform, inputs: { template: 1 } }
+  b: { action: transform, depends_on: [a], inputs: { template: 1 } }
+  c: { action: transform, depends_on: [a], inputs: { template: 1 } }
+`;
+const WORKERS = 2;
+const WARMUP = 1000;
+/** RSS is sampled every SAMPLE_STEP runs (finer than the 10k the growth is quoted per: RSS is noisy). */
+const SAMPLE_STEP = 5000;
+const PER = 10_000;
+const POLL_MS = 500;
+
+export interface ThroughputOptions {
+  runs?: number;
+  memoryRuns?: number;
+  /** Runs per Baton worker process, and jobs per BullMQ worker process. */
+  concurrency?: number;
+  /** Triggers (or flow adds) outstanding at once. */
+  inFlight?: number;
+  /** Skip the BullMQ baseline (for profiling Baton alone). */
+  skipBaseline?: boolean;
+}
+
+export interface MemorySample {
+  runs: number;
+  /** Taken while runs were in flight (a 5k mark inside a phase), not after the phase drained. */
+  underLoad: boolean;
+  serve: number;
+  workers: number[];
+}
+
+export interface ThroughputResult {
+  runs: number;
+  concurrency: number;
+  inFlight: number;
+  baton: {
+    runsPerSec: number;
+    seconds: number;
+    /** When the last trigger was answered, seconds after the first was sent. */
+    triggersSeconds: number;
+    triggerP50Ms: number;
+    triggerP99Ms: number;
+    /** CPU seconds per 1,000 runs of the timed phase, by process group. */
+    cpuPer1000: Record<string, number>;
+  };
+  bullmq?: { flowsPerSec: number; seconds: number; cpuPer1000: Record<string, number> };
+  ratio?: number;
+  goalMet?: boolean;
+  memory: {
+    samples: MemorySample[];
+    /** The growth is fitted over the drained samples from this run count on. */
+    steadyFrom: number;
+    /** Least-squares slope of RSS over run count, MiB per 10,000 runs. */
+    growthPer10k: {
+      serve: number;
+      workers: number[] /** Standard errors: serve, then workers. */;
+      stderr: number[];
+    };
+    goalMet: boolean;
+    seconds: number;
+  };
+  wallSeconds: number;
+}
+
+export async function throughput(options: ThroughputOptions = {}): Promise<ThroughputResult> {
+  const runs = options.runs ?? 20_000;
+  const memoryRuns = Math.max(options.memoryRuns ?? 50_000, WARMUP + runs);
+  const concurrency = options.concurrency ?? 50;
+  const inFlight = options.inFlight ?? 64;
+  const wallStart = performance.now();
+
+  const bull = options.skipBaseline
+    ? undefined
+    : await bullmqBaseline({
+        redisUrl: REDIS_URL,
+        workers: WORKERS,
+        concurrency,
+        runs,
+        warmup: WARMUP,
+        inFlight,
+      });
+
+  const bench = await openBench({ [`${WORKFLOW}.yaml`]: WORKFLOW_YAML });
+  const sql = postgres(bench.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const { url, proc: serve } = await bench.serve();
+    const workers = Array.from({ length: WORKERS }, () => bench.worker(concurrency));
+    await waitUntil(() => workers.every((w) => /running up to/.test(w.stderr())), 30_000, 'workers to start');
+    const sample = (total: number, underLoad = false): MemorySample => ({
+      runs: total,
+      underLoad,
+      serve: rssMiB(serve.pid),
+      workers: workers.map((w) => rssMiB(w.pid)),
+    });
+    /** After a phase drained: the lowest of 5 readings over 2 s, so a transient peak is not counted. */
+    const settled = async (total: number): Promise<MemorySample> => {
+      const readings = [sample(total)];
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        readings.push(sample(total));
+      }
+      return {
+        runs: total,
+        underLoad: false,
+        serve: Math.min(...readings.map((r) => r.serve)),
+        workers: workers.map((_, i) => Math.min(...readings.map((r) => r.workers[i] ?? Number.NaN))),
+      };
+    };
+    const samples: MemorySample[] = [];
+    const driver = makeDriver(url, WORKFLOW, inFlight);
+    let done = 0;
+
+    /** Triggers `count` runs and waits for them all to succeed, sampling RSS at each 5k mark. */
+    const phase = async (count: number) => {
+      const target = done + count;
+      const triggering = driver.trigger(count);
+      await waitForRuns(sql, target, POLL_MS, (ok) => {
+        while (samples.length > 0 && nextBoundary(samples) <= ok && nextBoundary(samples) < target) {
+          samples.push(sample(nextBoundary(samples), true));
+        }
+      });
+      await triggering;
+      done = target;
+      if (samples.length > 0 && (nextBoundary(samples) === done || done === memoryRuns))
+        samples.push(await settled(done));
+    };
+
+    const memoryStart = performance.now();
+    await phase(WARMUP);
+    samples.push(await settled(WARMUP));
+
+    const cpu = cpuMeter({
+      serve: () => cpuSeconds(serve.pid),
+      workers: () => workers.reduce((s, w) => s + cpuSeconds(w.pid), 0),
+      postgres: () => cpuSecondsByName('postgres'),
+      redis: () => cpuSecondsByName('redis-server'),
+      driver: () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    });
+    driver.latencies.length = 0;
+    const started = Date.now();
+    await phase(runs);
+    const used = cpu.stop();
+    const [last] = await sql<{ at: Date }[]>`select max(finished_at) as at from runs`;
+    const seconds = ((last?.at.getTime() ?? Date.now()) - started) / 1000;
+    const latencies = driver.latencies;
+    const triggersSeconds = (driver.lastAnswer - started) / 1000;
+
+    while (done < memoryRuns) await phase(Math.min(SAMPLE_STEP, memoryRuns - done));
+    const memorySeconds = (performance.now() - memoryStart) / 1000;
+
+    await verify(sql, done);
+
+    // Growth is judged on samples taken after a phase drained, from the end of the timed phase on: by
+    // then the workers have run at full concurrency (the warm-up rarely fills them), so heaps are sized.
+    const idle = samples.filter((s) => !s.underLoad);
+    const steady =
+      idle.filter((s) => s.runs >= WARMUP + runs).length >= 2
+        ? idle.filter((s) => s.runs >= WARMUP + runs)
+        : idle;
+    const fits = [
+      linearFit(steady.map((s) => [s.runs, s.serve])),
+      ...workers.map((_, i) => linearFit(steady.map((s) => [s.runs, s.workers[i] ?? Number.NaN]))),
+    ].map((f) => ({ slope: f.slope * PER, se: f.se * PER }));
+    const growth = {
+      serve: fits[0]?.slope ?? Number.NaN,
+      workers: fits.slice(1).map((f) => f.slope),
+      stderr: fits.map((f) => f.se),
+    };
+    const base = steady[0] as MemorySample;
+    const bases = [base.serve, ...base.workers];
+    // Growth beyond noise: more than max(2 MiB, 2% of RSS) per 10k runs AND more than twice its
+    // standard error (RSS moves ±10-20 MiB with garbage collection, so a 4-point fit is noisy).
+    const memoryOk = fits.every(
+      (f, i) =>
+        f.slope < Math.max(2, (bases[i] ?? 0) * 0.02) || (Number.isFinite(f.se) && f.slope <= 2 * f.se),
+    );
+    const steadyFrom = base.runs;
+
+    const runsPerSec = runs / seconds;
+    const result: ThroughputResult = {
+      runs,
+      concurrency,
+      inFlight,
+      baton: {
+        runsPerSec,
+        seconds,
+        triggersSeconds,
+        triggerP50Ms: percentile(latencies, 50),
+        triggerP99Ms: percentile(latencies, 99),
+        cpuPer1000: Object.fromEntries(Object.entries(used).map(([k, v]) => [k, (v / runs) * 1000])),
+      },
+      memory: { samples, steadyFrom, growthPer10k: growth, goalMet: memoryOk, seconds: memorySeconds },
+      wallSeconds: (performance.now() - wallStart) / 1000,
+    };
+    if (bull) {
+      result.bullmq = { flowsPerSec: bull.flowsPerSec, seconds: bull.seconds, cpuPer1000: bull.cpuPer1000 };
+      result.ratio = runsPerSec / bull.flowsPerSec;
+      result.goalMet = runsPerSec >= bull.flowsPerSec;
+    }
+    printThroughput(result);
+    return result;
+  } finally {
+    await sql.end();
+    await closeBench(bench);
+  }
+}
+
+function nextBoundary(samples: MemorySample[]): number {
+  const lastRuns = (samples.at(-1) as MemorySample).runs;
+  return lastRuns + SAMPLE_STEP;
+}
+
+async function closeBench(bench: Bench): Promise<void> {
+  await bench.close();
+  await deleteKeys(REDIS_URL, bench.prefix).catch(() => 0);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      'memory-runs': { type: 'string' },
+      concurrency: { type: 'string' },
+      'in-flight': { type: 'string' },
+      'skip-baseline': { type: 'boolean' },
+    },
+  });
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const result = await throughput({
+    runs: num(values.runs),
+    memoryRuns: num(values['memory-runs']),
+    concurrency: num(values.concurrency),
+    inFlight: num(values['in-flight']),
+    skipBaseline: values['skip-baseline'] ?? false,
+  });
+  console.log(`\nwall time ${fmt(result.wallSeconds)} s`);
+  process.exit(0);
+}
