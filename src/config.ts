@@ -83,7 +83,7 @@ export const envSchema = z.object({
   BATON_GIT_REMOTE: z.string().min(1).optional(),
   BATON_GIT_BRANCH: z.string().min(1).optional(),
   BATON_GIT_INTERVAL: duration.optional(),
-  BATON_LEASE_TTL: duration.default(5000),
+  BATON_LEASE_TTL: duration.default(3000),
   BATON_SHUTDOWN_GRACE: duration.default(30_000),
   BATON_RECONCILE_INTERVAL: duration.default(5000),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -8,7 +8,7 @@
  * time" is the recovery itself. Also counted: its runs whose queue entry vanished before anyone
  * took them over (only the reconciler brings those back).
  *
- * It runs once with the default lease (BATON_LEASE_TTL 5 s) and then with shorter ones.
+ * It runs once with the default lease (BATON_LEASE_TTL 3 s) and then with shorter ones.
  *
  *   bun bench/run.ts --only crash
  */
@@ -26,7 +26,7 @@ import { fmt, table } from '../lib/stats.ts';
 export interface CrashOptions {
   /** Runs in all (default 100); each worker runs half of them at once. */
   runs?: number;
-  /** Lease TTLs in ms to try; undefined means Baton's default (5 s). Default: [default, 1000]. */
+  /** Lease TTLs in ms to try; undefined means Baton's default (3 s). Default: [default, 1000]. */
   leaseTtls?: (number | undefined)[];
   /** How long the first task of each run sleeps (default 2000 ms). */
   taskMs?: number;
@@ -209,7 +209,7 @@ async function onePass(runs: number, taskMs: number, ttl: number | undefined): P
     `)) as unknown as { victims: string; survivor: string }[];
     const allFinishedS = Number(finish?.victims);
     return {
-      ttl: ttl === undefined ? '5 s (default)' : `${ttl / 1000} s`,
+      ttl: ttl === undefined ? '3 s (default)' : `${ttl / 1000} s`,
       victims: victims.length,
       firstRunningS: Number(restart?.first),
       lastRunningS: Number(restart?.last),
