@@ -43,7 +43,7 @@ describe('the store on embedded PGlite', () => {
     const runId = results[0]?.run.id as string;
     expect(await staleRuns(db, { enqueuedBefore: new Date(), limit: 10 })).toEqual([runId]);
 
-    const first = await claimRun(db, runId, 'worker-a', 50);
+    const first = await claimRun(db, runId, 'worker-a', 1000);
     expect(first).toMatchObject({ status: 'running', fence: 1, leaseOwner: 'worker-a' });
     expect(await claimRun(db, runId, 'worker-b', 30_000)).toBeUndefined();
     const old = leaseOf(first as NonNullable<typeof first>);
