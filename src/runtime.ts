@@ -8,7 +8,7 @@ import type { ActionEnvironment } from './plugins/define-action.ts';
 import { openQueue } from './queue/open-queue.ts';
 import { Registry } from './registry/registry.ts';
 import { openStore, type Store } from './store/db.ts';
-import { upsertVersion } from './store/versions.ts';
+import { versionIdFor } from './store/versions.ts';
 import { startReconciler } from './worker/reconciler.ts';
 import { Worker } from './worker/worker.ts';
 
@@ -57,7 +57,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     log,
     // Every distinct content becomes a version row as soon as it is loaded, not only when it runs.
     onVersion: async (workflow) => {
-      await upsertVersion(store.db, workflow, {
+      await versionIdFor(store.db, workflow, {
         text: workflow.source.text,
         path: workflow.source.file,
       }).catch((err) =>

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ConflictError } from '../errors.ts';
 import { cancelQueuedRun, createRetryRun } from '../store/run-queries.ts';
-import { getRun, markEnqueued, requestCancel } from '../store/runs.ts';
+import { getRun, requestCancel } from '../store/runs.ts';
 import type { RunRow } from '../store/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { presentRun, runUrl } from './present.ts';
@@ -69,7 +69,6 @@ const retryFromFailedRoute = createRoute({
 async function enqueue(deps: ApiDeps, run: RunRow): Promise<void> {
   try {
     await deps.queue.enqueue(run.id);
-    await markEnqueued(deps.db, run.id);
   } catch (err) {
     console.warn(
       `[api] run ${run.id} is saved but not yet queued (${(err as Error).message}); the reconciler will queue it`,

@@ -1,8 +1,8 @@
 import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
-import { createRun, markEnqueued } from '../store/runs.ts';
+import { createRunBatched } from '../store/runs.ts';
 import type { RunRow } from '../store/schema.ts';
-import { upsertVersion } from '../store/versions.ts';
+import { versionIdFor } from '../store/versions.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { checkInputs } from '../workflow/inputs.ts';
 import type { Workflow } from '../workflow/types.ts';
@@ -38,25 +38,25 @@ export async function startRun(
   const trigger: TriggerData = byHand
     ? { ...request.trigger, inputs: checkInputs(workflow, request.trigger.inputs) }
     : { ...request.trigger, inputs: request.trigger.inputs ?? {} };
-  const version = await upsertVersion(deps.db, workflow, {
+  const versionId = await versionIdFor(deps.db, workflow, {
     text: workflow.source.text,
     path: workflow.source.file,
     ...(request.gitCommit ? { gitCommit: request.gitCommit } : {}),
   });
-  const result = await createRun(deps.db, {
+  const result = await createRunBatched(deps.db, {
     id: uuidv7(),
     workflow: workflow.name,
-    versionId: version.id,
+    versionId,
     triggerType: trigger.type,
     trigger,
     ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
     ...(request.parentRunId ? { parentRunId: request.parentRunId } : {}),
   });
   if (result.created) {
-    // The run is committed: from here on a lost enqueue only delays it (the reconciler finds it).
+    // The run is committed (with enqueued_at set): a lost enqueue only delays it until the
+    // reconciler's grace time has passed.
     try {
       await deps.queue.enqueue(result.run.id);
-      await markEnqueued(deps.db, result.run.id);
     } catch (err) {
       deps.onEnqueueError?.(result.run.id, err);
     }

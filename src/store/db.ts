@@ -29,6 +29,31 @@ export interface StoreOptions {
   dataDir: string;
   /** Connections in the pool (Postgres only). */
   max?: number;
+  /**
+   * Use named prepared statements (Postgres only; default true). Off for poolers that cannot keep
+   * them (PgBouncer in transaction mode before 1.21).
+   */
+  prepare?: boolean;
+}
+
+/** Statements with more parameters than this (bulk inserts of varying size) are not kept prepared. */
+const PREPARE_MAX_PARAMS = 64;
+
+/**
+ * drizzle sends every query through `unsafe` unprepared, so Postgres parses and plans it each
+ * time and postgres.js spends an extra round trip describing it. Preparing the parameterized ones
+ * (their text is fixed per query shape, so the per-connection cache stays small) saves both.
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  const unsafe = (query: string, params?: unknown[], options?: { prepare?: boolean }) => {
+    const count = params?.length ?? 0;
+    // A query without parameters may hold several statements (migrations), which cannot be prepared.
+    const prepare = count > 0 && count <= PREPARE_MAX_PARAMS;
+    return client.unsafe(query, params as never, { ...options, prepare });
+  };
+  return new Proxy(client, {
+    get: (target, prop, receiver) => (prop === 'unsafe' ? unsafe : Reflect.get(target, prop, receiver)),
+  });
 }
 
 /** Postgres when a URL is given, else PGlite under the data directory: same schema, same migrations. */
@@ -40,19 +65,26 @@ export function openStore(options: StoreOptions): Store {
       // Fail fast while Postgres restarts; callers retry with backoff.
       connect_timeout: 5,
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(options.prepare === false ? client : preparing(client), {
+      schema,
+    }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
       async migrate() {
         // serve and workers may start together on a fresh database: one migrates, the others wait.
-        const lock = await client.reserve();
+        // The lock is held on a connection of its own, so a pool of one connection can still migrate.
+        const lock = postgres(options.databaseUrl as string, {
+          max: 1,
+          onnotice: () => {},
+          connect_timeout: 5,
+        });
         try {
           await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
           await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_DIR });
         } finally {
           await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
-          lock.release();
+          await lock.end({ timeout: 5 });
         }
       },
       close: () => client.end({ timeout: 5 }),

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { TriggerData, TriggerType } from '../engine/types.ts';
+import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
 import type { Db } from './db.ts';
 import { type RunRow, runs } from './schema.ts';
@@ -37,16 +38,7 @@ const leaseUntil = (leaseMs: number) =>
  * first run back with `created: false`; keys are scoped to the workflow.
  */
 export async function createRun(db: Db, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
-  const values = {
-    id: input.id ?? uuidv7(),
-    workflow: input.workflow,
-    versionId: input.versionId,
-    status: 'queued',
-    triggerType: input.triggerType,
-    trigger: input.trigger,
-    idempotencyKey: input.idempotencyKey ?? null,
-    parentRunId: input.parentRunId ?? null,
-  };
+  const values = runValues(input);
   if (input.idempotencyKey === undefined) {
     const [run] = await db.insert(runs).values(values).returning();
     return { run: run as RunRow, created: true };
@@ -68,6 +60,71 @@ export async function createRun(db: Db, input: NewRun): Promise<{ run: RunRow; c
   if (!first)
     throw new Error(`run for ${input.workflow} key ${input.idempotencyKey} vanished after a conflict`);
   return { run: first, created: false };
+}
+
+/**
+ * The row as inserted. `enqueued_at` is set at insert because the caller enqueues right after the
+ * commit: the reconciler leaves the run alone for its grace time and re-queues it only if that
+ * enqueue never happened (or was lost).
+ */
+function runValues(input: NewRun) {
+  return {
+    id: input.id ?? uuidv7(),
+    workflow: input.workflow,
+    versionId: input.versionId,
+    status: 'queued',
+    triggerType: input.triggerType,
+    trigger: input.trigger,
+    idempotencyKey: input.idempotencyKey ?? null,
+    parentRunId: input.parentRunId ?? null,
+    enqueuedAt: sql`now()`,
+  };
+}
+
+type Inserted = { run: RunRow } | { error: unknown };
+
+/** One INSERT for many runs; if it fails, each is inserted alone so one bad row fails only its caller. */
+async function insertRuns(db: Db, inputs: NewRun[]): Promise<Inserted[]> {
+  if (inputs.length > 1) {
+    try {
+      const rows = await db.insert(runs).values(inputs.map(runValues)).returning();
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return inputs.map((input) => {
+        const run = byId.get(input.id as string);
+        return run ? { run } : { error: new Error(`run ${input.id} missing from a batch insert`) };
+      });
+    } catch {
+      // Fall through: find out which row it was.
+    }
+  }
+  return Promise.all(
+    inputs.map(async (input): Promise<Inserted> => {
+      try {
+        const [run] = await db.insert(runs).values(runValues(input)).returning();
+        return { run: run as RunRow };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+}
+
+const insertBatchers = new WeakMap<Db, (input: NewRun) => Promise<Inserted>>();
+
+/**
+ * createRun for runs without an idempotency key, group-committed: triggers arriving while an
+ * INSERT is in flight share the next one (a burst of webhooks costs a few statements, not one each).
+ */
+export async function createRunBatched(db: Db, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
+  if (input.idempotencyKey !== undefined) return createRun(db, input);
+  let insert = insertBatchers.get(db);
+  if (!insert) {
+    insert = batcher((inputs: NewRun[]) => insertRuns(db, inputs), { maxBatch: 500, concurrency: 2 });
+    insertBatchers.set(db, insert);
+  }
+  const result = await insert({ ...input, id: input.id ?? uuidv7() });
+  if ('error' in result) throw result.error;
+  return { run: result.run, created: true };
 }
 
 export async function getRun(db: Db, id: string): Promise<RunRow | undefined> {
@@ -102,6 +159,36 @@ export async function claimRun(
     .where(and(eq(runs.id, runId), inArray(runs.status, ACTIVE), leaseFree()))
     .returning();
   return row;
+}
+
+/** claimRun for several runs in one statement (a worker's batch of queue messages). */
+export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs: number): Promise<RunRow[]> {
+  if (runIds.length === 0) return [];
+  if (runIds.length === 1) {
+    const row = await claimRun(db, runIds[0] as string, owner, leaseMs);
+    return row ? [row] : [];
+  }
+  return db
+    .update(runs)
+    .set({
+      leaseOwner: owner,
+      leaseExpiresAt: leaseUntil(leaseMs),
+      fence: sql`${runs.fence} + 1`,
+      status: 'running',
+      startedAt: sql`coalesce(${runs.startedAt}, now())`,
+    })
+    .where(and(inArray(runs.id, runIds), inArray(runs.status, ACTIVE), leaseFree()))
+    .returning();
+}
+
+/** Status of each run that exists, by id. */
+export async function runStatuses(db: Db, runIds: string[]): Promise<Map<string, string>> {
+  if (runIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: runs.id, status: runs.status })
+    .from(runs)
+    .where(inArray(runs.id, runIds));
+  return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 export function leaseOf(run: Pick<RunRow, 'id' | 'leaseOwner' | 'fence'>): Lease {

@@ -7,10 +7,18 @@ import { sleep } from '../plugins/abort.ts';
 import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
 import type { Queue, QueueMessage } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
-import { claimRun, getRun, isCancelRequested, type Lease, releaseRun, renewLease } from '../store/runs.ts';
+import {
+  claimRuns,
+  isCancelRequested,
+  type Lease,
+  releaseRun,
+  renewLease,
+  runStatuses,
+} from '../store/runs.ts';
+import type { RunRow } from '../store/schema.ts';
 import { storeSink } from '../store/store-sink.ts';
-import { loadCheckpoint } from '../store/task-runs.ts';
-import { getVersion } from '../store/versions.ts';
+import { type Checkpoint, loadCheckpoint } from '../store/task-runs.ts';
+import { getVersionCached } from '../store/versions.ts';
 import { uuidv7 } from '../util/ids.ts';
 import type { Workflow } from '../workflow/types.ts';
 
@@ -104,13 +112,7 @@ export class Worker {
           staleMs: this.options.leaseMs,
         });
         backoff = 100;
-        for (const message of messages) {
-          if (this.stopping || this.inflight.has(message.runId)) {
-            if (!this.stopping) await this.options.queue.ack(message);
-            continue;
-          }
-          await this.begin(message);
-        }
+        await this.beginAll(messages);
       } catch (err) {
         this.log(
           'warn',
@@ -122,45 +124,75 @@ export class Worker {
     }
   }
 
-  private async begin(message: QueueMessage): Promise<void> {
-    let row: Awaited<ReturnType<typeof claimRun>>;
+  /** Takes the runs of a batch of messages in one statement and starts executing those it got. */
+  private async beginAll(messages: QueueMessage[]): Promise<void> {
+    const fresh: QueueMessage[] = [];
+    for (const message of messages) {
+      if (this.stopping) return;
+      if (this.inflight.has(message.runId)) await this.options.queue.ack(message);
+      else fresh.push(message);
+    }
+    if (fresh.length === 0) return;
+    let rows: RunRow[];
     try {
-      row = await claimRun(this.options.db, message.runId, this.id, this.options.leaseMs);
+      rows = await claimRuns(
+        this.options.db,
+        fresh.map((m) => m.runId),
+        this.id,
+        this.options.leaseMs,
+      );
     } catch (err) {
-      // Postgres unreachable: leave the message pending; it is retried after the lease time.
-      this.log('warn', `could not claim run ${message.runId}: ${(err as Error).message}`);
+      // Postgres unreachable: leave the messages pending; they are retried after the lease time.
+      this.log('warn', `could not claim ${fresh.length} run(s): ${(err as Error).message}`);
       return;
     }
-    if (!row) {
-      // Finished (or never existed): the message is done. Otherwise the run is under a live lease:
-      // its owner may be dead with the lease not yet expired (the queue's idle clock starts at
-      // delivery, the lease later, at the claim), so keep the message pending; it comes back after
-      // the idle time, by which point the lease has expired or the run has finished.
-      const current = await getRun(this.options.db, message.runId).catch(() => undefined);
-      if (!current || FINISHED.has(current.status)) await this.options.queue.ack(message);
-      return;
+    const claimed = new Map(rows.map((row) => [row.id, row]));
+    const started = fresh.filter((m) => claimed.has(m.runId));
+    // Restart the entries' idle clocks now that the leases start, so the two expire together.
+    if (started.length > 0) await this.options.queue.touch(this.id, started).catch(() => {});
+    for (const message of started) this.begin(message, claimed.get(message.runId) as RunRow);
+    const missed = fresh.filter((m) => !claimed.has(m.runId));
+    if (missed.length === 0) return;
+    // Finished (or never existed): the message is done. Otherwise the run is under a live lease:
+    // its owner may be dead with the lease not yet expired (the queue's idle clock starts at
+    // delivery, the lease later, at the claim), so keep the message pending; it comes back after
+    // the idle time, by which point the lease has expired or the run has finished.
+    const statuses = await runStatuses(
+      this.options.db,
+      missed.map((m) => m.runId),
+    ).catch(() => undefined);
+    if (!statuses) return;
+    for (const message of missed) {
+      const status = statuses.get(message.runId);
+      if (status === undefined || FINISHED.has(status)) await this.options.queue.ack(message);
     }
-    // Restart the queue entry's idle clock now that the lease starts, so the two expire together.
-    await this.options.queue.touch(this.id, [message]).catch(() => {});
+  }
+
+  private begin(message: QueueMessage, row: RunRow): void {
     const lease: Lease = { runId: row.id, owner: this.id, fence: row.fence };
     const controller = new AbortController();
     const flight: InFlight = { message, lease, controller, done: Promise.resolve(), released: false };
     this.inflight.set(row.id, flight);
-    flight.done = this.execute(flight, row.versionId, row.trigger as TriggerData).finally(() => {
+    flight.done = this.execute(flight, row).finally(() => {
       this.inflight.delete(row.id);
       this.wake?.();
     });
   }
 
-  private async execute(flight: InFlight, versionId: string, trigger: TriggerData): Promise<void> {
+  private async execute(flight: InFlight, row: RunRow): Promise<void> {
     const { db, queue } = this.options;
     const { lease, controller } = flight;
     const heartbeat = this.heartbeat(flight);
     try {
-      const version = await getVersion(db, versionId);
-      if (!version) throw new Error(`workflow version ${versionId} of run ${lease.runId} is missing`);
+      const version = await getVersionCached(db, row.versionId);
+      if (!version) throw new Error(`workflow version ${row.versionId} of run ${lease.runId} is missing`);
       const workflow = version.definition as Workflow;
-      const checkpoint = await loadCheckpoint(db, lease.runId);
+      // A first claim of a fresh run has no task rows yet; a retry-from-failed run starts with copied ones.
+      const checkpoint =
+        lease.fence === 1 && row.parentRunId === null
+          ? ({ completed: {}, attempts: {} } satisfies Checkpoint)
+          : await loadCheckpoint(db, lease.runId);
+      const trigger = row.trigger as TriggerData;
       const sink = storeSink(db, lease, {
         outputLimitBytes: this.options.env.outputLimitBytes,
         onFenced: (err) => controller.abort(err),

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.ts';
 import {
   claimRun,
+  claimRuns,
   createRun,
+  createRunBatched,
   finishRun,
   getRun,
   isCancelRequested,
@@ -13,6 +15,7 @@ import {
   releaseRun,
   renewLease,
   requestCancel,
+  runStatuses,
   staleRuns,
 } from '../../src/store/runs.ts';
 import { runs, workflowVersions } from '../../src/store/schema.ts';
@@ -216,31 +219,131 @@ describe('leases', () => {
 
 describe('staleRuns', () => {
   it('finds queued and expired runs, skipping live leases and recent enqueues; oldest first', async () => {
+    const longAgo = (id: string) =>
+      db.update(runs).set({ enqueuedAt: sql`now() - interval '1 hour'` }).where(eq(runs.id, id));
+    // A run counts as enqueued from its commit (startRun enqueues right after it).
+    const justCommitted = await newRun();
+    expect((await getRun(db, justCommitted.id))?.enqueuedAt).toBeInstanceOf(Date);
     const neverEnqueued = await newRun();
+    await db.update(runs).set({ enqueuedAt: null }).where(eq(runs.id, neverEnqueued.id));
     const recentlyEnqueued = await newRun();
+    await longAgo(recentlyEnqueued.id);
     await markEnqueued(db, recentlyEnqueued.id);
     const enqueuedLongAgo = await newRun();
-    await db
-      .update(runs)
-      .set({ enqueuedAt: sql`now() - interval '1 hour'` })
-      .where(eq(runs.id, enqueuedLongAgo.id));
+    await longAgo(enqueuedLongAgo.id);
     const live = await newRun();
+    await longAgo(live.id);
     await claimRun(db, live.id, 'worker-a', 60_000);
     const expired = await newRun();
+    await longAgo(expired.id);
     await claimRun(db, expired.id, 'worker-a', 50);
     const finished = await newRun();
+    await longAgo(finished.id);
     const fin = await claimRun(db, finished.id, 'worker-a', 50);
     await finishRun(db, leaseOf(fin as NonNullable<typeof fin>), { status: 'succeeded' });
     await expire(expired.id);
 
     const ids = await staleRuns(db, { enqueuedBefore: new Date(Date.now() - 10_000), limit: 1000 });
     const mine = ids.filter((id) =>
-      [neverEnqueued, recentlyEnqueued, enqueuedLongAgo, live, expired, finished].some((r) => r.id === id),
+      [justCommitted, neverEnqueued, recentlyEnqueued, enqueuedLongAgo, live, expired, finished].some(
+        (r) => r.id === id,
+      ),
     );
     expect(mine).toEqual([neverEnqueued.id, enqueuedLongAgo.id, expired.id]);
 
     const limited = await staleRuns(db, { enqueuedBefore: new Date(Date.now() - 10_000), limit: 2 });
     expect(limited).toHaveLength(2);
     expect(limited).toEqual(ids.slice(0, 2));
+  });
+});
+
+describe('group-committed run inserts', () => {
+  it('commits a burst of runs in fewer statements than runs, each caller getting its own row', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        createRunBatched(db, {
+          workflow: 'runs-test',
+          versionId,
+          triggerType: 'webhook',
+          trigger: { type: 'webhook', body: { i } },
+        }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.run.id)).size).toBe(40);
+    results.forEach((r, i) => {
+      expect(r.created).toBe(true);
+      expect(r.run.trigger).toEqual({ type: 'webhook', body: { i } });
+      expect(r.run.status).toBe('queued');
+      expect(r.run.enqueuedAt).toBeInstanceOf(Date);
+    });
+    // created_at is the inserting transaction's start, so distinct values count the INSERTs:
+    // calls fired together reach Postgres as a few statements, not 40.
+    const statements = new Set(results.map((r) => r.run.createdAt.getTime()));
+    expect(statements.size).toBeLessThanOrEqual(4);
+    for (const r of results) expect((await getRun(db, r.run.id))?.id).toBe(r.run.id);
+  });
+
+  it('a row Postgres rejects fails only its own caller; the others of the batch are committed', async () => {
+    const good = (i: number) =>
+      createRunBatched(db, {
+        workflow: 'runs-test',
+        versionId,
+        triggerType: 'webhook',
+        trigger: { type: 'webhook', body: { i } },
+      });
+    // jsonb cannot hold a NUL character: this row is refused by Postgres.
+    const bad = createRunBatched(db, {
+      workflow: 'runs-test',
+      versionId,
+      triggerType: 'webhook',
+      trigger: { type: 'webhook', body: { text: 'nul \u0000 here' } },
+    });
+    const settled = await Promise.allSettled([good(1), bad, good(2), good(3)]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    for (const s of settled) {
+      if (s.status === 'fulfilled') expect((await getRun(db, s.value.run.id))?.status).toBe('queued');
+    }
+  });
+
+  it('with an idempotency key goes through the de-duplicating insert', async () => {
+    const input = {
+      workflow: 'runs-test',
+      versionId,
+      triggerType: 'webhook' as const,
+      trigger: { type: 'webhook' as const, body: {} },
+      idempotencyKey: 'batched-key',
+    };
+    const [a, b] = await Promise.all([createRunBatched(db, input), createRunBatched(db, input)]);
+    expect(a?.run.id).toBe(b?.run.id);
+    expect([a?.created, b?.created].sort()).toEqual([false, true]);
+  });
+});
+
+describe('claimRuns', () => {
+  it('claims every claimable run of a batch in one statement and leaves the others', async () => {
+    const free = await newRun();
+    const free2 = await newRun();
+    const held = await newRun();
+    await claimRun(db, held.id, 'worker-a', 60_000);
+    const done = await newRun();
+    const fin = await claimRun(db, done.id, 'worker-a', 60_000);
+    await finishRun(db, leaseOf(fin as NonNullable<typeof fin>), { status: 'succeeded' });
+
+    const rows = await claimRuns(db, [free.id, held.id, done.id, free2.id], 'worker-b', 30_000);
+    expect(rows.map((r) => r.id).sort()).toEqual([free.id, free2.id].sort());
+    for (const row of rows)
+      expect(row).toMatchObject({ leaseOwner: 'worker-b', fence: 1, status: 'running' });
+    const statuses = await runStatuses(db, [
+      free.id,
+      held.id,
+      done.id,
+      '00000000-0000-7000-8000-000000000000',
+    ]);
+    expect(Object.fromEntries(statuses)).toEqual({
+      [free.id]: 'running',
+      [held.id]: 'running',
+      [done.id]: 'succeeded',
+    });
+    expect(await claimRuns(db, [], 'worker-b', 30_000)).toEqual([]);
   });
 });
