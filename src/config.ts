@@ -66,6 +66,7 @@ export const envSchema = z.object({
   PORT: intFromEnv(0, 65535).default(3000),
   HOST: z.string().min(1).optional(),
   DATABASE_URL: z.url().optional(),
+  BATON_DB_PREPARE: flag.default('true'),
   REDIS_URL: z.url().optional(),
   BATON_DATA_DIR: z.string().min(1).default('.baton'),
   BATON_WORKFLOWS_DIR: z.string().min(1).default('workflows'),
@@ -93,6 +94,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl?: string;
+  /** Named prepared statements on Postgres (off for poolers that cannot keep them). */
+  dbPrepare: boolean;
   redisUrl?: string;
   dataDir: string;
   workflowsDir: string;
@@ -172,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     port: e.PORT,
     host,
     databaseUrl: e.DATABASE_URL,
+    dbPrepare: ['true', '1', 'yes', 'on'].includes(e.BATON_DB_PREPARE),
     redisUrl: e.REDIS_URL,
     dataDir,
     workflowsDir: resolve(cwd, e.BATON_WORKFLOWS_DIR),

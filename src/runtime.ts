@@ -45,7 +45,11 @@ export function actionEnvironment(config: Config): ActionEnvironment {
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
   const log: Log = (level, message) => logger[level](message);
-  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    prepare: config.dbPrepare,
+  });
   await store.migrate();
   const queue = openQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const metrics = createMetrics({ db: store.db, queue, logger });

@@ -74,7 +74,12 @@ async function recordedRun(
   printer: EventSink,
   opts: RunCommandOptions,
 ): Promise<number> {
-  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, max: 4 });
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    prepare: config.dbPrepare,
+    max: 4,
+  });
   const queue = new MemoryQueue();
   let finalStatus: string | undefined;
   const worker = new Worker({

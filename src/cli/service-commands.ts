@@ -44,7 +44,12 @@ function onShutdown(stop: () => Promise<void>): void {
 
 export async function migrateCommand(out: (line: string) => void): Promise<number> {
   const config = loadConfig(process.env);
-  const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, max: 1 });
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    prepare: config.dbPrepare,
+    max: 1,
+  });
   try {
     await store.migrate();
     out(

@@ -114,6 +114,13 @@ describe('loadConfig', () => {
     expect(errorOf({ BATON_COOKIE_SECURE: 'maybe' })).toMatch(/^BATON_COOKIE_SECURE: write true or false/);
   });
 
+  it('prepares statements unless BATON_DB_PREPARE turns it off', () => {
+    expect(loadConfig({}).dbPrepare).toBe(true);
+    expect(loadConfig({ BATON_DB_PREPARE: 'false' }).dbPrepare).toBe(false);
+    expect(loadConfig({ BATON_DB_PREPARE: 'on' }).dbPrepare).toBe(true);
+    expect(errorOf({ BATON_DB_PREPARE: 'sometimes' })).toMatch(/^BATON_DB_PREPARE: write true or false/);
+  });
+
   it('caps durations at what a timer can wait', () => {
     expect(loadConfig({ BATON_SHUTDOWN_GRACE: '24d' }).shutdownGraceMs).toBe(24 * 86_400_000);
     expect(errorOf({ BATON_GIT_REMOTE: 'git@x:a/b.git', BATON_GIT_INTERVAL: '30d' })).toBe(
