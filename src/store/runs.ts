@@ -241,6 +241,60 @@ export async function finishRun(
   return rows.length === 1;
 }
 
+interface FinishInput {
+  run_id: string;
+  fence: number;
+  owner: string;
+  status: FinalRunStatus;
+  error?: unknown;
+}
+
+const finishBatchers = new WeakMap<Db, (input: FinishInput) => Promise<boolean | { error: unknown }>>();
+
+async function finishBatch(db: Db, inputs: FinishInput[]): Promise<(boolean | { error: unknown })[]> {
+  try {
+    const result = await db.execute(sql`
+      update ${runs} set
+        status = x.status, error = x.error, finished_at = now(), lease_owner = null, lease_expires_at = null
+      from jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
+        as x(run_id uuid, fence integer, owner text, status text, error jsonb)
+      where ${runs.id} = x.run_id and ${runs.fence} = x.fence
+        and (${runs.leaseOwner} = x.owner or ${runs.finishedAt} is not null)
+      returning ${runs.id} as id`);
+    const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+      id: string;
+    }[];
+    const done = new Set(rows.map((r) => r.id));
+    return inputs.map((input) => done.has(input.run_id));
+  } catch (error) {
+    if (inputs.length === 1) return [{ error }];
+    return Promise.all(inputs.map(async (input) => (await finishBatch(db, [input]))[0] as boolean));
+  }
+}
+
+/** finishRun, group-committed across the runs of a process (same result per run). */
+export async function finishRunBatched(
+  db: Db,
+  lease: Lease,
+  outcome: { status: FinalRunStatus; error?: unknown },
+): Promise<boolean> {
+  let finish = finishBatchers.get(db);
+  if (!finish) {
+    finish = batcher((inputs: FinishInput[]) => finishBatch(db, inputs), { maxBatch: 200, concurrency: 2 });
+    finishBatchers.set(db, finish);
+  }
+  const input: FinishInput = {
+    run_id: lease.runId,
+    fence: lease.fence,
+    owner: lease.owner,
+    status: outcome.status,
+  };
+  if (outcome.error !== undefined && outcome.error !== null) input.error = outcome.error;
+  const result = await finish(input);
+  if (typeof result !== 'boolean') throw result.error;
+  return result;
+}
+
 /** Hands the run back unfinished (graceful shutdown): queued again, lease free, fence kept. */
 export async function releaseRun(db: Db, lease: Lease): Promise<boolean> {
   const rows = await db

@@ -2,8 +2,8 @@ import type { EventSink, RunEvent, RunStatusEvent, TaskLogEvent, TaskStatusEvent
 import type { Db } from './db.ts';
 import { FencedError } from './fence.ts';
 import { type DbRetryOptions, withDbRetry } from './retry.ts';
-import { type FinalRunStatus, finishRun, getRun, type Lease } from './runs.ts';
-import { recordLogs, recordTaskEvent } from './task-runs.ts';
+import { type FinalRunStatus, finishRunBatched, getRun, type Lease } from './runs.ts';
+import { recordLogs, recordTaskEventBatched } from './task-runs.ts';
 
 export interface StoreSinkOptions {
   /** Inputs, outputs and error details larger than this are stored as a truncation marker. */
@@ -73,7 +73,7 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
     const started = [...starting.values()];
     starting.clear();
     const done = logChain.then(async () => {
-      for (const event of started) await write(() => recordTaskEvent(db, lease, event, limits));
+      for (const event of started) await write(() => recordTaskEventBatched(db, lease, event, limits));
       if (batch.length > 0) await write(() => recordLogs(db, lease, batch));
     });
     logChain = done.catch(() => {});
@@ -105,7 +105,7 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
       status: event.status as FinalRunStatus,
       ...(event.error ? { error: event.error } : {}),
     };
-    const ok = await write(() => finishRun(db, lease, outcome));
+    const ok = await write(() => finishRunBatched(db, lease, outcome));
     if (!ok) {
       const current = await getRun(db, lease.runId).catch(() => undefined);
       throw fence(new FencedError(lease, current));
@@ -133,7 +133,7 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
           starting.delete(keyOf(event));
           await flushLogs();
           const settled = start && event.input === undefined ? { ...event, input: start.input } : event;
-          await write(() => recordTaskEvent(db, lease, settled, limits));
+          await write(() => recordTaskEventBatched(db, lease, settled, limits));
           return;
         }
         case 'run.status':

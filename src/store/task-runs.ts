@@ -2,6 +2,7 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { TaskLogEvent, TaskStatus, TaskStatusEvent } from '../engine/events.ts';
 import type { TaskResult } from '../engine/types.ts';
 import { BatonError, type SerializedError } from '../errors.ts';
+import { batcher } from '../util/batcher.ts';
 import type { Db } from './db.ts';
 import { FencedError, withFence } from './fence.ts';
 import { capError, capJson, cleanText } from './json-cap.ts';
@@ -40,52 +41,160 @@ export async function recordTaskEvent(
 ): Promise<void> {
   if (event.status === 'pending') return;
   checkRun(lease, event.runId);
-  const running = event.status === 'running';
-  const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
-  const input = json(capJson(event.input, limits.outputLimitBytes));
-  const output = running ? null : json(capJson(event.output, limits.outputLimitBytes));
-  const error = running ? null : json(capError(event.error, limits.outputLimitBytes));
-  const reason = running || event.reason === undefined ? null : cleanText(event.reason);
-  const startedAt = running ? new Date(event.startedAt ?? event.at) : toDate(event.startedAt);
-  const finishedAt = running ? null : new Date(event.at);
-  const durationMs = running ? null : (toMs(event.durationMs) ?? null);
-  const retryAt = running ? null : (toDate(event.retryAt) ?? null);
-  const ts = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+  const row = taskRow(lease, event, limits);
   // One statement: the CTE takes the run row FOR SHARE and checks the lease, so a takeover's UPDATE
   // waits for this write and every write after the takeover inserts nothing (→ FencedError).
-  // `running` starts the attempt's row over; a final status settles it, keeping what it lacks.
+  const written = await writeTaskRows(db, [row]);
+  if (written.size === 0) throw await fencedError(db, lease);
+}
+
+/**
+ * recordTaskEvent, group-committed across the runs of a process: task results arriving while a
+ * write is in flight go out together in the next statement, each still checked against its own
+ * lease. A write Postgres refuses is retried alone, so it fails only its own caller.
+ */
+export async function recordTaskEventBatched(
+  db: Db,
+  lease: Lease,
+  event: TaskStatusEvent,
+  limits: StoreLimits,
+): Promise<void> {
+  if (event.status === 'pending') return;
+  checkRun(lease, event.runId);
+  let write = taskBatchers.get(db);
+  if (!write) {
+    write = batcher((rows: TaskRowInput[]) => writeTaskBatch(db, rows), { maxBatch: 200, concurrency: 2 });
+    taskBatchers.set(db, write);
+  }
+  const result = await write(taskRow(lease, event, limits));
+  if (result === 'fenced') throw await fencedError(db, lease);
+  if (result !== 'written') throw result.error;
+}
+
+/** One task_runs row as the batch statement reads it (absent keys are NULL). */
+interface TaskRowInput {
+  run_id: string;
+  fence: number;
+  owner: string;
+  task_id: string;
+  attempt: number;
+  action: string;
+  status: string;
+  input?: unknown;
+  output?: unknown;
+  error?: unknown;
+  reason?: string;
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+  retry_at?: string;
+}
+
+type TaskWriteResult = 'written' | 'fenced' | { error: unknown };
+
+const taskBatchers = new WeakMap<Db, (row: TaskRowInput) => Promise<TaskWriteResult>>();
+
+function taskRow(lease: Lease, event: TaskStatusEvent, limits: StoreLimits): TaskRowInput {
+  const running = event.status === 'running';
+  const row: TaskRowInput = {
+    run_id: lease.runId,
+    fence: lease.fence,
+    owner: lease.owner,
+    task_id: event.taskId,
+    attempt: event.attempt,
+    action: event.action,
+    status: event.status,
+  };
+  const set = <K extends keyof TaskRowInput>(key: K, value: TaskRowInput[K] | null | undefined) => {
+    if (value !== undefined && value !== null) row[key] = value;
+  };
+  set('input', capJson(event.input, limits.outputLimitBytes));
+  if (running) {
+    set('started_at', new Date(event.startedAt ?? event.at).toISOString());
+    return row;
+  }
+  set('output', capJson(event.output, limits.outputLimitBytes));
+  set('error', capError(event.error, limits.outputLimitBytes));
+  if (event.reason !== undefined) set('reason', cleanText(event.reason));
+  set('started_at', toDate(event.startedAt)?.toISOString());
+  set('finished_at', new Date(event.at).toISOString());
+  set('duration_ms', toMs(event.durationMs));
+  set('retry_at', toDate(event.retryAt)?.toISOString());
+  return row;
+}
+
+async function writeTaskBatch(db: Db, rows: TaskRowInput[]): Promise<TaskWriteResult[]> {
+  let written: Set<string>;
+  try {
+    written = await writeTaskRows(db, rows);
+  } catch (err) {
+    if (rows.length === 1) return [{ error: err }];
+    // One bad row (or two writes of the same attempt) must not fail the others: write each alone.
+    return Promise.all(rows.map(async (row) => (await writeTaskBatch(db, [row]))[0] as TaskWriteResult));
+  }
+  return rows.map((row) =>
+    written.has(rowKey(row.run_id, row.task_id, row.attempt)) ? 'written' : 'fenced',
+  );
+}
+
+const rowKey = (runId: string, taskId: string, attempt: number) => `${runId}\u0000${taskId}\u0000${attempt}`;
+
+/**
+ * Upserts task rows whose run is still held under the row's lease, in one statement; returns the
+ * keys written. The CTE locks each run row FOR SHARE, so a takeover's UPDATE waits for this write
+ * and every write after a takeover inserts nothing. `running` starts the attempt's row over; a
+ * final status settles it, keeping what it lacks.
+ */
+async function writeTaskRows(db: Db, rows: TaskRowInput[]): Promise<Set<string>> {
   const result = await db.execute(sql`
-    with lease as (
-      select 1 from ${runs}
-      where ${runs.id} = ${lease.runId} and ${runs.fence} = ${lease.fence} and ${runs.leaseOwner} = ${lease.owner}
+    with input as (
+      select * from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (
+        run_id uuid, fence integer, owner text, task_id text, attempt integer, action text, status text,
+        input jsonb, output jsonb, error jsonb, reason text, started_at timestamptz,
+        finished_at timestamptz, duration_ms integer, retry_at timestamptz)
+      ) with ordinality as x(run_id, fence, owner, task_id, attempt, action, status, input, output, error,
+                            reason, started_at, finished_at, duration_ms, retry_at, n)
+    ),
+    held as (
+      select ${runs.id} as id, ${runs.fence} as fence, ${runs.leaseOwner} as owner from ${runs}
+      where ${runs.id} in (select run_id from input)
       for share
     )
     insert into ${taskRuns} (run_id, task_id, attempt, action, status, input, output, error, reason,
                              started_at, finished_at, duration_ms, retry_at)
-    select ${lease.runId}::uuid, ${event.taskId}, ${event.attempt}, ${event.action}, ${event.status},
-           ${input}::jsonb, ${output}::jsonb, ${error}::jsonb, ${reason},
-           ${ts(startedAt)}::timestamptz, ${ts(finishedAt)}::timestamptz, ${durationMs}::integer, ${ts(retryAt)}::timestamptz
-    from lease
+    select i.run_id, i.task_id, i.attempt, i.action, i.status, i.input, i.output, i.error, i.reason,
+           i.started_at, i.finished_at, i.duration_ms, i.retry_at
+    from input i join held h on h.id = i.run_id and h.fence = i.fence and h.owner = i.owner
+    order by i.n
     on conflict (run_id, task_id, attempt) do update set
       action = excluded.action,
       status = excluded.status,
-      input = ${running ? sql`excluded.input` : sql`coalesce(excluded.input, ${taskRuns.input})`},
+      input = case when excluded.status = 'running' then excluded.input
+                   else coalesce(excluded.input, ${taskRuns.input}) end,
       output = excluded.output,
       error = excluded.error,
       reason = excluded.reason,
-      started_at = ${running ? sql`excluded.started_at` : sql`coalesce(excluded.started_at, ${taskRuns.startedAt})`},
+      started_at = case when excluded.status = 'running' then excluded.started_at
+                        else coalesce(excluded.started_at, ${taskRuns.startedAt}) end,
       finished_at = excluded.finished_at,
-      duration_ms = ${running ? sql`null` : sql`coalesce(excluded.duration_ms, ${taskRuns.durationMs})`},
+      duration_ms = case when excluded.status = 'running' then null
+                         else coalesce(excluded.duration_ms, ${taskRuns.durationMs}) end,
       retry_at = excluded.retry_at
-    returning 1`);
-  const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
-  if (rows.length === 0) {
-    const [current] = await db
-      .select({ fence: runs.fence, leaseOwner: runs.leaseOwner })
-      .from(runs)
-      .where(eq(runs.id, lease.runId));
-    throw new FencedError(lease, current);
-  }
+    returning run_id, task_id, attempt`);
+  const out = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+  return new Set(
+    (out as { run_id: string; task_id: string; attempt: number }[]).map((r) =>
+      rowKey(r.run_id, r.task_id, Number(r.attempt)),
+    ),
+  );
+}
+
+async function fencedError(db: Db, lease: Lease): Promise<FencedError> {
+  const [current] = await db
+    .select({ fence: runs.fence, leaseOwner: runs.leaseOwner })
+    .from(runs)
+    .where(eq(runs.id, lease.runId));
+  return new FencedError(lease, current);
 }
 
 /** Stores a batch of log lines under the lease, in one INSERT (chunked only for huge batches). */

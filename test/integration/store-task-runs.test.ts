@@ -1,9 +1,9 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskLogEvent, TaskStatusEvent } from '../../src/engine/events.ts';
 import type { Db } from '../../src/store/db.ts';
 import { withFence } from '../../src/store/fence.ts';
-import { claimRun, createRun, type Lease, leaseOf } from '../../src/store/runs.ts';
+import { claimRun, createRun, finishRunBatched, type Lease, leaseOf } from '../../src/store/runs.ts';
 import { runs, taskRuns } from '../../src/store/schema.ts';
 import {
   FencedError,
@@ -12,6 +12,7 @@ import {
   loadCheckpoint,
   recordLogs,
   recordTaskEvent,
+  recordTaskEventBatched,
 } from '../../src/store/task-runs.ts';
 import { upsertVersion } from '../../src/store/versions.ts';
 import { createTestStore } from '../helpers/db.ts';
@@ -350,5 +351,117 @@ describe('logs', () => {
     ]);
     const page = await listLogs(db, lease.runId, { afterId: all[1]?.id as number, limit: 1 });
     expect(page.map((l) => l.message)).toEqual(['a line 2']);
+  });
+});
+
+describe('group-committed task writes and run finishes', () => {
+  it('writes results of many runs in one statement, fencing each against its own lease', async () => {
+    const leases = await Promise.all(Array.from({ length: 6 }, () => leasedRun()));
+    const [taken] = leases;
+    if (!taken) throw new Error('no lease');
+    // Another worker takes one run over: its old owner's write in the same batch must be refused.
+    await db
+      .update(runs)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(runs.id, taken.runId));
+    await claimRun(db, taken.runId, 'worker-b', 30_000);
+
+    const settled = await Promise.allSettled(
+      leases.map((lease, i) =>
+        recordTaskEventBatched(
+          db,
+          lease,
+          ev(lease, 'a', { status: 'succeeded', output: { i }, at: at(5), startedAt: at(0), durationMs: 5 }),
+          limits,
+        ),
+      ),
+    );
+    expect(settled[0]?.status).toBe('rejected');
+    expect((settled[0] as PromiseRejectedResult).reason).toBeInstanceOf(FencedError);
+    expect(settled.slice(1).every((s) => s.status === 'fulfilled')).toBe(true);
+    expect(await listTaskRuns(db, taken.runId)).toEqual([]);
+    for (const [i, lease] of leases.entries()) {
+      if (i === 0) continue;
+      const [row] = await listTaskRuns(db, lease.runId);
+      expect(row).toMatchObject({ taskId: 'a', status: 'succeeded', output: { i }, durationMs: 5 });
+    }
+    // The same results, fired together, reached Postgres as one or two statements: rows written in one
+    // statement share its transaction's id (xmin).
+    const xmins = await db.execute<{ n: number }>(
+      sql`select count(distinct xmin::text)::int as n from ${taskRuns} where ${taskRuns.runId} in ${sql.raw(
+        `(${leases
+          .slice(1)
+          .map((l) => `'${l.runId}'`)
+          .join(',')})`,
+      )}`,
+    );
+    expect(Number((xmins as unknown as { n: number }[])[0]?.n)).toBeLessThanOrEqual(2);
+  });
+
+  it('a write Postgres refuses fails only its own caller', async () => {
+    const [good, bad, good2] = await Promise.all([leasedRun(), leasedRun(), leasedRun()]);
+    if (!good || !bad || !good2) throw new Error('no lease');
+    const result = (lease: Lease, output: unknown, attempt = 1) =>
+      recordTaskEventBatched(
+        db,
+        lease,
+        ev(lease, 'a', { status: 'succeeded', output, attempt, at: at(1) }),
+        limits,
+      );
+    const settled = await Promise.allSettled([
+      result(good, { ok: 1 }),
+      // An attempt number beyond Postgres's integer range: this row alone is refused.
+      result(bad, { ok: 'never' }, 3_000_000_000),
+      result(good2, { ok: 2 }),
+    ]);
+    const refused = (settled[1] as PromiseRejectedResult).reason as Error;
+    expect(String(refused.cause ?? refused)).toMatch(/out of range/);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await listTaskRuns(db, good.runId))[0]?.output).toEqual({ ok: 1 });
+    expect(await listTaskRuns(db, bad.runId)).toEqual([]);
+    expect((await listTaskRuns(db, good2.runId))[0]?.output).toEqual({ ok: 2 });
+  });
+
+  it('finishes many runs in one statement; a run taken over is not finished by its old owner', async () => {
+    const leases = await Promise.all(Array.from({ length: 4 }, () => leasedRun()));
+    const [taken] = leases;
+    if (!taken) throw new Error('no lease');
+    await db
+      .update(runs)
+      .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
+      .where(eq(runs.id, taken.runId));
+    await claimRun(db, taken.runId, 'worker-b', 30_000);
+    const results = await Promise.all(
+      leases.map((lease, i) =>
+        finishRunBatched(
+          db,
+          lease,
+          i === 1 ? { status: 'failed', error: { code: 'x', message: 'boom' } } : { status: 'succeeded' },
+        ),
+      ),
+    );
+    expect(results).toEqual([false, true, true, true]);
+    const rows = await db
+      .select()
+      .from(runs)
+      .where(
+        inArray(
+          runs.id,
+          leases.map((l) => l.runId),
+        ),
+      );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(taken.runId)).toMatchObject({ status: 'running', leaseOwner: 'worker-b' });
+    expect(byId.get(leases[1]?.runId as string)).toMatchObject({
+      status: 'failed',
+      error: { code: 'x', message: 'boom' },
+      leaseOwner: null,
+    });
+    for (const lease of leases.slice(2)) {
+      expect(byId.get(lease.runId)).toMatchObject({ status: 'succeeded', error: null, leaseOwner: null });
+      expect(byId.get(lease.runId)?.finishedAt).toBeInstanceOf(Date);
+    }
+    // Finishing again after a lost reply is harmless.
+    expect(await finishRunBatched(db, leases[2] as Lease, { status: 'succeeded' })).toBe(true);
   });
 });
