@@ -33,6 +33,12 @@ const leaseFree = () => or(isNull(runs.leaseOwner), lt(runs.leaseExpiresAt, sql`
 const leaseUntil = (leaseMs: number) =>
   sql`now() + (${leaseMs}::double precision * interval '1 millisecond')`;
 
+/** Idempotency keys are unique per workflow. */
+const conflictTarget = {
+  target: [runs.workflow, runs.idempotencyKey],
+  where: sql`${runs.idempotencyKey} is not null`,
+};
+
 /**
  * Commits a queued run. With an idempotency key, a repeated trigger (even many at once) gets the
  * first run back with `created: false`; keys are scoped to the workflow.
@@ -43,14 +49,7 @@ export async function createRun(db: Db, input: NewRun): Promise<{ run: RunRow; c
     const [run] = await db.insert(runs).values(values).returning();
     return { run: run as RunRow, created: true };
   }
-  const [run] = await db
-    .insert(runs)
-    .values(values)
-    .onConflictDoNothing({
-      target: [runs.workflow, runs.idempotencyKey],
-      where: sql`${runs.idempotencyKey} is not null`,
-    })
-    .returning();
+  const [run] = await db.insert(runs).values(values).onConflictDoNothing(conflictTarget).returning();
   if (run) return { run, created: true };
   // ON CONFLICT waited for the first insert to commit, so a fresh statement sees its row.
   const [first] = await db
@@ -81,17 +80,31 @@ function runValues(input: NewRun) {
   };
 }
 
-type Inserted = { run: RunRow } | { error: unknown };
+type Inserted = { run: RunRow; created: boolean } | { error: unknown };
 
-/** One INSERT for many runs; if it fails, each is inserted alone so one bad row fails only its caller. */
+/**
+ * One INSERT for many runs. A repeated idempotency key (against a stored run, or twice in the batch)
+ * inserts nothing and gets the first run back. If the statement fails, each run is inserted alone,
+ * so one row Postgres refuses fails only its own caller.
+ */
 async function insertRuns(db: Db, inputs: NewRun[]): Promise<Inserted[]> {
   if (inputs.length > 1) {
     try {
-      const rows = await db.insert(runs).values(inputs.map(runValues)).returning();
+      const rows = await db
+        .insert(runs)
+        .values(inputs.map(runValues))
+        .onConflictDoNothing(conflictTarget)
+        .returning();
       const byId = new Map(rows.map((row) => [row.id, row]));
+      const repeated = inputs.filter((input) => !byId.has(input.id as string));
+      const firsts = await firstRuns(db, repeated);
       return inputs.map((input) => {
         const run = byId.get(input.id as string);
-        return run ? { run } : { error: new Error(`run ${input.id} missing from a batch insert`) };
+        if (run) return { run, created: true };
+        const first = firsts.get(keyOf(input.workflow, input.idempotencyKey));
+        return first
+          ? { run: first, created: false }
+          : { error: new Error(`run ${input.id} of ${input.workflow} is missing after a batch insert`) };
       });
     } catch {
       // Fall through: find out which row it was.
@@ -100,8 +113,7 @@ async function insertRuns(db: Db, inputs: NewRun[]): Promise<Inserted[]> {
   return Promise.all(
     inputs.map(async (input): Promise<Inserted> => {
       try {
-        const [run] = await db.insert(runs).values(runValues(input)).returning();
-        return { run: run as RunRow };
+        return await createRun(db, input);
       } catch (error) {
         return { error };
       }
@@ -109,14 +121,32 @@ async function insertRuns(db: Db, inputs: NewRun[]): Promise<Inserted[]> {
   );
 }
 
+const keyOf = (workflow: string, key: string | null | undefined) => `${workflow}\u0000${key ?? ''}`;
+
+/** The stored runs for the idempotency keys of these inputs (their inserts conflicted). */
+async function firstRuns(db: Db, inputs: NewRun[]): Promise<Map<string, RunRow>> {
+  const keyed = inputs.filter((input) => input.idempotencyKey !== undefined);
+  if (keyed.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(runs)
+    .where(
+      or(
+        ...keyed.map((input) =>
+          and(eq(runs.workflow, input.workflow), eq(runs.idempotencyKey, input.idempotencyKey as string)),
+        ),
+      ),
+    );
+  return new Map(rows.map((row) => [keyOf(row.workflow, row.idempotencyKey), row]));
+}
+
 const insertBatchers = new WeakMap<Db, (input: NewRun) => Promise<Inserted>>();
 
 /**
- * createRun for runs without an idempotency key, group-committed: triggers arriving while an
- * INSERT is in flight share the next one (a burst of webhooks costs a few statements, not one each).
+ * createRun, group-committed: triggers arriving while an INSERT is in flight share the next one
+ * (a burst of webhooks costs a few statements, not one each). Same results as createRun.
  */
 export async function createRunBatched(db: Db, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
-  if (input.idempotencyKey !== undefined) return createRun(db, input);
   let insert = insertBatchers.get(db);
   if (!insert) {
     insert = batcher((inputs: NewRun[]) => insertRuns(db, inputs), { maxBatch: 500, concurrency: 2 });
@@ -124,7 +154,7 @@ export async function createRunBatched(db: Db, input: NewRun): Promise<{ run: Ru
   }
   const result = await insert({ ...input, id: input.id ?? uuidv7() });
   if ('error' in result) throw result.error;
-  return { run: result.run, created: true };
+  return result;
 }
 
 export async function getRun(db: Db, id: string): Promise<RunRow | undefined> {

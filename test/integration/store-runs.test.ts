@@ -305,17 +305,41 @@ describe('group-committed run inserts', () => {
     }
   });
 
-  it('with an idempotency key goes through the de-duplicating insert', async () => {
-    const input = {
+  it('de-duplicates idempotency keys within a batch and against stored runs', async () => {
+    const input = (key?: string) => ({
       workflow: 'runs-test',
       versionId,
       triggerType: 'webhook' as const,
-      trigger: { type: 'webhook' as const, body: {} },
-      idempotencyKey: 'batched-key',
-    };
-    const [a, b] = await Promise.all([createRunBatched(db, input), createRunBatched(db, input)]);
-    expect(a?.run.id).toBe(b?.run.id);
-    expect([a?.created, b?.created].sort()).toEqual([false, true]);
+      trigger: { type: 'webhook' as const, body: { key } },
+      ...(key ? { idempotencyKey: key } : {}),
+    });
+    const stored = await createRun(db, input('batch-stored'));
+    const keys = [
+      'batch-a',
+      'batch-b',
+      'batch-a',
+      undefined,
+      'batch-stored',
+      'batch-b',
+      undefined,
+      'batch-a',
+    ];
+    const results = await Promise.all(keys.map((key) => createRunBatched(db, input(key))));
+    const ids = (key: string) => results.filter((_, i) => keys[i] === key).map((r) => r.run.id);
+    expect(new Set(ids('batch-a')).size).toBe(1);
+    expect(new Set(ids('batch-b')).size).toBe(1);
+    expect(ids('batch-stored')).toEqual([stored.run.id]);
+    // Exactly one caller per new key created its run; the stored key created nothing.
+    const created = (key: string | undefined) =>
+      results.filter((r, i) => keys[i] === key && r.created).length;
+    expect([created('batch-a'), created('batch-b'), created('batch-stored'), created(undefined)]).toEqual([
+      1, 1, 0, 2,
+    ]);
+    const [{ n } = { n: 0 }] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(runs)
+      .where(sql`${runs.idempotencyKey} in ('batch-a', 'batch-b', 'batch-stored')`);
+    expect(n).toBe(3);
   });
 });
 
