@@ -242,6 +242,40 @@ export async function renewLease(
   return rows.length === 1;
 }
 
+/** What one worker's heartbeat learns about each run it holds. */
+export interface LeaseState {
+  /** The lease was extended; false when the run was taken over (or finished) meanwhile. */
+  kept: boolean;
+  cancelRequested: boolean;
+}
+
+/**
+ * renewLease for every run a worker holds, in one statement, reading each run's cancel request in
+ * the same pass: a worker's heartbeat costs one round trip however many runs it has.
+ */
+export async function renewLeases(
+  db: Db,
+  owner: string,
+  held: { runId: string; fence: number }[],
+  leaseMs: number,
+): Promise<Map<string, LeaseState>> {
+  if (held.length === 0) return new Map();
+  const input = JSON.stringify(held.map((h) => ({ id: h.runId, fence: h.fence })));
+  const result = await db.execute(sql`
+    update ${runs} set lease_expires_at = ${leaseUntil(leaseMs)}
+    from jsonb_to_recordset(${input}::jsonb) as x(id uuid, fence integer)
+    where ${runs.id} = x.id and ${runs.fence} = x.fence and ${runs.leaseOwner} = ${owner}
+    returning ${runs.id} as id, ${runs.cancelRequested} as cancel`);
+  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+    id: string;
+    cancel: boolean;
+  }[];
+  const kept = new Map(rows.map((r) => [r.id, r.cancel]));
+  return new Map(
+    held.map((h) => [h.runId, { kept: kept.has(h.runId), cancelRequested: kept.get(h.runId) === true }]),
+  );
+}
+
 /**
  * Settles the run and frees the lease; false (and nothing written) when the fence moved on or the
  * run was released. Repeating it after a lost reply is harmless (same fence, already finished).

@@ -7,14 +7,7 @@ import { sleep } from '../plugins/abort.ts';
 import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
 import type { Queue, QueueMessage } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
-import {
-  claimRuns,
-  isCancelRequested,
-  type Lease,
-  releaseRun,
-  renewLease,
-  runStatuses,
-} from '../store/runs.ts';
+import { claimRuns, type Lease, releaseRun, renewLeases, runStatuses } from '../store/runs.ts';
 import type { RunRow } from '../store/schema.ts';
 import { storeSink } from '../store/store-sink.ts';
 import { type Checkpoint, loadCheckpoint } from '../store/task-runs.ts';
@@ -58,13 +51,17 @@ export class Worker {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private beatTimer: ReturnType<typeof setInterval> | undefined;
+  private beating = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.id ?? `${hostname()}:${process.pid}:${uuidv7().slice(-8)}`;
   }
 
   start(): void {
-    this.loop ??= this.claimLoop();
+    if (this.loop) return;
+    this.startHeartbeat();
+    this.loop = this.claimLoop();
   }
 
   /** Runs in progress (for tests and metrics). */
@@ -93,6 +90,7 @@ export class Worker {
       for (const flight of this.inflight.values()) await this.handBack(flight);
       await all();
     }
+    clearInterval(this.beatTimer);
     await this.loop;
   }
 
@@ -182,7 +180,6 @@ export class Worker {
   private async execute(flight: InFlight, row: RunRow): Promise<void> {
     const { db, queue } = this.options;
     const { lease, controller } = flight;
-    const heartbeat = this.heartbeat(flight);
     try {
       const version = await getVersionCached(db, row.versionId);
       if (!version) throw new Error(`workflow version ${row.versionId} of run ${lease.runId} is missing`);
@@ -221,40 +218,57 @@ export class Worker {
       }
       // Leave the message pending: after the lease it is taken over (or re-enqueued by the reconciler).
       this.log('error', `run ${lease.runId} stopped: ${(err as Error).message}`);
-    } finally {
-      heartbeat.stop();
     }
   }
 
-  /** Renews the lease and keeps the queue entry fresh; notices cancel requests and lost leases. */
-  private heartbeat(flight: InFlight) {
-    const { db, queue, leaseMs } = this.options;
+  /**
+   * One heartbeat for all the runs this worker holds, every TTL/3: one UPDATE renews every lease and
+   * reads the cancel requests, one call keeps the queue entries fresh. It notices lost leases too.
+   */
+  private startHeartbeat(): void {
+    const { leaseMs } = this.options;
     const every = Math.max(50, Math.floor(leaseMs / 3));
-    let stopped = false;
-    const beat = async () => {
-      try {
-        const kept = await renewLease(db, flight.lease.runId, this.id, flight.lease.fence, leaseMs);
-        if (!kept) {
+    this.beatTimer = setInterval(() => {
+      if (!this.beating) void this.beat();
+    }, every);
+  }
+
+  private async beat(): Promise<void> {
+    const { db, queue, leaseMs } = this.options;
+    // Runs being cancelled keep their lease while their tasks clean up (up to a few seconds).
+    const flights = [...this.inflight.values()].filter((f) => !f.released);
+    if (flights.length === 0) return;
+    this.beating = true;
+    try {
+      const states = await renewLeases(
+        db,
+        this.id,
+        flights.map((f) => f.lease),
+        leaseMs,
+      );
+      for (const flight of flights) {
+        const state = states.get(flight.lease.runId);
+        // Finished meanwhile: its entry is acked, nothing to do.
+        if (!this.inflight.has(flight.lease.runId)) continue;
+        if (flight.controller.signal.aborted) continue;
+        if (!state?.kept) {
           flight.controller.abort(new ConflictError(`lease on run ${flight.lease.runId} was taken over`));
-          return;
-        }
-        await queue.touch(this.id, [flight.message]).catch(() => {});
-        if (await isCancelRequested(db, flight.lease.runId)) {
+        } else if (state.cancelRequested) {
           flight.controller.abort(new CancelledError('run cancelled on request'));
         }
-      } catch (err) {
-        this.log('warn', `heartbeat for run ${flight.lease.runId} failed: ${(err as Error).message}`);
       }
-    };
-    const timer = setInterval(() => {
-      if (!stopped) void beat();
-    }, every);
-    return {
-      stop() {
-        stopped = true;
-        clearInterval(timer);
-      },
-    };
+      const live = flights.filter((f) => states.get(f.lease.runId)?.kept);
+      await queue
+        .touch(
+          this.id,
+          live.map((f) => f.message),
+        )
+        .catch(() => {});
+    } catch (err) {
+      this.log('warn', `heartbeat for ${flights.length} run(s) failed: ${(err as Error).message}`);
+    } finally {
+      this.beating = false;
+    }
   }
 
   private async handBack(flight: InFlight): Promise<void> {

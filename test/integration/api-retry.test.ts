@@ -124,3 +124,27 @@ describe('retry and retry-from-failed, executed by a worker', () => {
     expect(res.status).toBe(409);
   });
 });
+
+describe('cancel of a running run, executed by a worker', () => {
+  it("stops it within a heartbeat: the worker's one UPDATE for all its runs reads the request", async () => {
+    ctx.registry.setFile(
+      'slow.yaml',
+      'name: slow\ntasks:\n  wait:\n    action: sleep\n    inputs: { duration: 30s }\n  after:\n    action: test.step\n    depends_on: [wait]\n    inputs: { label: never }\n',
+    );
+    const { status, body } = await ctx.call('POST', '/api/workflows/slow/runs', {});
+    expect(status).toBe(201);
+    const id = body.run.id as string;
+    await waitFor(
+      async () => {
+        const { body: run } = await ctx.call('GET', `/api/runs/${id}`);
+        return run.tasks.some((t: { task_id: string; status: string }) => t.task_id === 'wait');
+      },
+      { timeoutMs: 10_000, message: 'the sleep task to start' },
+    );
+    expect((await ctx.call('POST', `/api/runs/${id}/cancel`)).status).toBe(202);
+    const done = await finished(id);
+    expect(done.run.status).toBe('cancelled');
+    // The sleep was 30 s: only the heartbeat's cancel could end the run before the test's timeout.
+    expect(callsOf(id)).toEqual([]);
+  });
+});

@@ -14,6 +14,7 @@ import {
   markEnqueued,
   releaseRun,
   renewLease,
+  renewLeases,
   requestCancel,
   runStatuses,
   staleRuns,
@@ -369,5 +370,37 @@ describe('claimRuns', () => {
       [done.id]: 'succeeded',
     });
     expect(await claimRuns(db, [], 'worker-b', 30_000)).toEqual([]);
+  });
+});
+
+describe('renewLeases', () => {
+  it('renews every lease a worker still holds in one statement and reports cancel requests', async () => {
+    const mine = await newRun();
+    const cancelled = await newRun();
+    const takenOver = await newRun();
+    const claim = async (id: string) => {
+      const row = await claimRun(db, id, 'worker-a', 200);
+      if (!row) throw new Error(`could not claim ${id}`);
+      return leaseOf(row);
+    };
+    const leases = [await claim(mine.id), await claim(cancelled.id), await claim(takenOver.id)];
+    await requestCancel(db, cancelled.id);
+    await expire(takenOver.id);
+    await claimRun(db, takenOver.id, 'worker-b', 60_000);
+
+    const states = await renewLeases(db, 'worker-a', leases, 60_000);
+    expect(Object.fromEntries(states)).toEqual({
+      [mine.id]: { kept: true, cancelRequested: false },
+      [cancelled.id]: { kept: true, cancelRequested: true },
+      [takenOver.id]: { kept: false, cancelRequested: false },
+    });
+    const [row] = await db
+      .select({ left: sql<number>`extract(epoch from ${runs.leaseExpiresAt} - now())` })
+      .from(runs)
+      .where(eq(runs.id, mine.id));
+    expect(Number(row?.left)).toBeGreaterThan(50);
+    // The new owner's lease is untouched.
+    expect((await getRun(db, takenOver.id))?.leaseOwner).toBe('worker-b');
+    expect(await renewLeases(db, 'worker-a', [], 60_000)).toEqual(new Map());
   });
 });
