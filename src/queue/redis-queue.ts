@@ -53,7 +53,7 @@ export class RedisQueue implements Queue {
   private closed = false;
   private lastConnectionError: Error | undefined;
   private readonly closing = new AbortController();
-  private readonly ackBatch: (id: string) => Promise<void>;
+  private readonly ackBatch: (id: string) => Promise<undefined>;
 
   constructor(options: RedisQueueOptions, ownsMain = false) {
     this.redis = options.redis;
@@ -123,7 +123,7 @@ export class RedisQueue implements Queue {
     await this.guard(() => this.ackBatch(message.id));
   }
 
-  private async ackIds(ids: string[]): Promise<void[]> {
+  private async ackIds(ids: string[]): Promise<undefined[]> {
     const replies = await this.redis
       .multi()
       .xack(this.key, GROUP, ...ids)
