@@ -10,6 +10,7 @@ import { startRun } from '../../src/engine/start-run.ts';
 import type { AnyAction } from '../../src/plugins/define-action.ts';
 import { MemoryQueue } from '../../src/queue/memory-queue.ts';
 import type { Db } from '../../src/store/db.ts';
+import { preparing } from '../../src/store/db.ts';
 import * as schema from '../../src/store/schema.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import type { Workflow } from '../../src/workflow/types.ts';
@@ -23,7 +24,7 @@ export interface StatementCounts {
   insert: number;
   update: number;
   other: number;
-  /** Statements with parameters: drizzle does not prepare, so postgres.js describes each first (+1 round trip). */
+  /** Statements with parameters (prepared by the store's client: one round trip each once prepared). */
   parameterized: number;
   /** Transactions that committed: explicit ones plus statements sent outside a transaction. */
   transactions: number;
@@ -100,7 +101,8 @@ export async function profileInProcess(options: {
       else counts.other++;
     },
   });
-  const db = drizzle(client, { schema }) as unknown as Db;
+  // The same client wrapper as the store's: parameterized statements are prepared.
+  const db = drizzle(preparing(client), { schema }) as unknown as Db;
   const queue = new MemoryQueue();
   const worker = new Worker({
     db,

@@ -44,7 +44,7 @@ const PREPARE_MAX_PARAMS = 64;
  * time and postgres.js spends an extra round trip describing it. Preparing the parameterized ones
  * (their text is fixed per query shape, so the per-connection cache stays small) saves both.
  */
-function preparing(client: postgres.Sql): postgres.Sql {
+export function preparing(client: postgres.Sql): postgres.Sql {
   const unsafe = (query: string, params?: unknown[], options?: { prepare?: boolean }) => {
     const count = params?.length ?? 0;
     // A query without parameters may hold several statements (migrations), which cannot be prepared.
