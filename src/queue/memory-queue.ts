@@ -20,7 +20,7 @@ interface Waiter {
  */
 export class MemoryQueue implements Queue {
   /** Map iteration order is insertion order: a FIFO with O(1) removal. */
-  private readonly waiting = new Map<string, string>();
+  private readonly waiting = new Map<string, { runId: string; at: number }>();
   /** Delivered and not yet acked; insertion order is delivery order, so takeover is oldest first. */
   private readonly inFlight = new Map<string, InFlight>();
   private readonly waiters: Waiter[] = [];
@@ -29,7 +29,7 @@ export class MemoryQueue implements Queue {
 
   async enqueue(runId: string): Promise<void> {
     if (this.closed) throw new Error('queue is closed');
-    this.waiting.set(String(this.nextId++), runId);
+    this.waiting.set(String(this.nextId++), { runId, at: Date.now() });
     // Hand the new message straight to the longest-waiting claim.
     const waiter = this.waiters.shift();
     if (waiter) {
@@ -75,6 +75,11 @@ export class MemoryQueue implements Queue {
     this.waiting.delete(message.id);
   }
 
+  async oldestWaiting(): Promise<Date | undefined> {
+    const first = this.waiting.values().next();
+    return first.done ? undefined : new Date(first.value.at);
+  }
+
   /** Messages waiting plus in flight (delivered, not yet acked). */
   async depth(): Promise<number> {
     return this.waiting.size + this.inFlight.size;
@@ -107,7 +112,7 @@ export class MemoryQueue implements Queue {
   private takeFresh(consumer: string, count: number): QueueMessage[] {
     const out: QueueMessage[] = [];
     const now = Date.now();
-    for (const [id, runId] of this.waiting) {
+    for (const [id, { runId }] of this.waiting) {
       if (out.length >= count) break;
       this.waiting.delete(id);
       this.inFlight.set(id, { runId, consumer, touchedAt: now });

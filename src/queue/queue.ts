@@ -24,6 +24,12 @@ export interface Queue {
   touch(consumer: string, messages: QueueMessage[]): Promise<void>;
   /** Done with a message (the run finished, or it belongs to someone else). */
   ack(message: QueueMessage): Promise<void>;
+  /**
+   * When the oldest message that no consumer has received yet was added; undefined when none wait.
+   * Delivery is in order, so a run enqueued before this was delivered already (the reconciler's hint
+   * that a queued run older than it lost its message, while a younger one may still be in line).
+   */
+  oldestWaiting(): Promise<Date | undefined>;
   /** Messages waiting or in flight, for metrics. */
   depth(): Promise<number>;
   close(): Promise<void>;

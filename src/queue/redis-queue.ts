@@ -134,6 +134,31 @@ export class RedisQueue implements Queue {
     return ids.map(() => undefined);
   }
 
+  /** The first entry after the group's last-delivered id (entry ids are Redis's clock in ms). */
+  async oldestWaiting(): Promise<Date | undefined> {
+    return await this.guard(async () => {
+      let lastDelivered: string | undefined;
+      try {
+        const groups = (await this.redis.xinfo('GROUPS', this.key)) as unknown[][];
+        for (const group of groups) {
+          const fields = Object.fromEntries(pairs(group));
+          if (fields.name === GROUP) lastDelivered = String(fields['last-delivered-id']);
+        }
+      } catch (err) {
+        if (isReplyError(err)) return undefined; // no stream yet: nothing waits
+        throw err;
+      }
+      const [first] = (await this.redis.xrange(
+        this.key,
+        lastDelivered === undefined ? '-' : `(${lastDelivered}`,
+        '+',
+        'COUNT',
+        1,
+      )) as [string, string[]][];
+      return first ? new Date(Number(first[0].split('-')[0])) : undefined;
+    });
+  }
+
   /** Entries not yet acknowledged: waiting plus in flight (acked entries are deleted). */
   async depth(): Promise<number> {
     return await this.guard(() => this.redis.xlen(this.key));
@@ -245,6 +270,13 @@ for i = 3, #ARGV do
   end
 end
 return n`;
+
+/** XINFO replies are flat [key, value, key, value, ...] lists. */
+function pairs(list: unknown[]): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([String(list[i]), list[i + 1]]);
+  return out;
+}
 
 function isReplyError(err: unknown): boolean {
   return err instanceof Error && err.name === 'ReplyError';

@@ -2,6 +2,8 @@ import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
 import { markEnqueued, staleRuns } from '../store/runs.ts';
 
+const SKEW_MARGIN_MS = 1000;
+
 export interface ReconcilerOptions {
   db: Db;
   queue: Queue;
@@ -25,10 +27,12 @@ export function startReconciler(options: ReconcilerOptions): {
   let current: Promise<unknown> = Promise.resolve();
 
   const tick = async (): Promise<number> => {
-    const ids = await staleRuns(options.db, {
-      enqueuedBefore: new Date(Date.now() - options.graceMs),
-      limit: 500,
-    });
+    let before = Date.now() - options.graceMs;
+    // Under a backlog, runs enqueued after the oldest message still in line are in line too: only
+    // older ones can have lost theirs. (A margin covers clock skew between Redis and Postgres.)
+    const waiting = await options.queue.oldestWaiting().catch(() => undefined);
+    if (waiting) before = Math.min(before, waiting.getTime() - SKEW_MARGIN_MS);
+    const ids = await staleRuns(options.db, { enqueuedBefore: new Date(before), limit: 500 });
     for (const id of ids) {
       await options.queue.enqueue(id);
       await markEnqueued(options.db, id);

@@ -40,6 +40,26 @@ describe('RedisQueue', () => {
     expect(await q.claim('a', 10, FRESH)).toEqual([]);
   });
 
+  it('tells when the oldest entry no consumer has received was added (entry ids are Redis time)', async () => {
+    const q = open();
+    expect(await q.oldestWaiting()).toBeUndefined(); // no stream yet
+    const key = `${prefix}:runs`;
+    // Entries added before the group exists are all waiting.
+    await redis.xadd(key, '1700000000000-0', 'runId', 'old');
+    expect(await q.oldestWaiting()).toEqual(new Date(1_700_000_000_000));
+    await redis.xadd(key, '1700000005000-0', 'runId', 'younger');
+    const [first] = await q.claim('a', 1, FRESH);
+    expect(first?.runId).toBe('old');
+    expect(await q.oldestWaiting()).toEqual(new Date(1_700_000_005_000));
+    await q.claim('a', 1, FRESH);
+    expect(await q.oldestWaiting()).toBeUndefined();
+    // Acking does not change what waits; a new enqueue does.
+    await q.ack(first as QueueMessage);
+    expect(await q.oldestWaiting()).toBeUndefined();
+    await q.enqueue('new');
+    expect((await q.oldestWaiting())?.getTime()).toBeGreaterThan(1_700_000_005_000);
+  });
+
   it('never gives the same fresh message to two consumers', async () => {
     const [qa, qb] = [open(), open()];
     for (let i = 0; i < 50; i++) await qa.enqueue(`run-${i}`);

@@ -14,6 +14,20 @@ describe('MemoryQueue', () => {
   };
   afterEach(() => q?.close());
 
+  it('tells when the oldest message nobody has received yet was added', async () => {
+    make();
+    expect(await q.oldestWaiting()).toBeUndefined();
+    const before = Date.now();
+    await q.enqueue('r1');
+    await q.enqueue('r2');
+    const first = await q.oldestWaiting();
+    expect(first?.getTime()).toBeGreaterThanOrEqual(before);
+    expect(first?.getTime()).toBeLessThanOrEqual(Date.now());
+    await q.claim('a', 2, FRESH);
+    // Delivered messages are no longer waiting, acked or not.
+    expect(await q.oldestWaiting()).toBeUndefined();
+  });
+
   it('delivers in FIFO order, up to count', async () => {
     make();
     for (const id of ['r1', 'r2', 'r3']) await q.enqueue(id);
