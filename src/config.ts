@@ -223,11 +223,13 @@ function asOrigin(value: string): string | undefined {
 }
 
 /** Secrets come from `BATON_SECRET_<NAME>` until the vault is configured. */
+export const SECRET_ENV_PREFIX = 'BATON_SECRET_';
+
 export function secretsFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('BATON_SECRET_') && value !== undefined)
-      out[key.slice('BATON_SECRET_'.length)] = value;
+    if (key.startsWith(SECRET_ENV_PREFIX) && value !== undefined)
+      out[key.slice(SECRET_ENV_PREFIX.length)] = value;
   }
   return out;
 }

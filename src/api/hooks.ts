@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { secretsFromEnv } from '../config.ts';
+import { SECRET_ENV_PREFIX } from '../config.ts';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { parseWebhookBody } from '../triggers/webhook-body.ts';
 import {
@@ -65,7 +65,10 @@ type Env = { Variables: { delivery: Delivery } };
  * is refused creates a run. Typed errors are answered by the app's error handler.
  */
 export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}): Hono<Env> {
-  const secrets = options.secrets ?? (() => secretsFromEnv(process.env));
+  // One variable per delivery, not a scan of the whole environment.
+  const secretNamed = options.secrets
+    ? (name: string) => options.secrets?.()[name]
+    : (name: string) => process.env[`${SECRET_ENV_PREFIX}${name}`];
   const app = new Hono<Env>();
 
   app.use('/hooks/*', async (c, next) => {
@@ -104,7 +107,7 @@ export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}):
       delivery.hook = found.hook;
       const name = found.hook.secret;
       if (found.hook.verify !== 'none' && name !== undefined) {
-        const value = secrets()[name];
+        const value = secretNamed(name);
         if (value === undefined || value === '') {
           delivery.outcome = 'misconfigured';
           throw new ConflictError(
