@@ -125,10 +125,16 @@ export class Worker {
   /** Takes the runs of a batch of messages in one statement and starts executing those it got. */
   private async beginAll(messages: QueueMessage[]): Promise<void> {
     const fresh: QueueMessage[] = [];
+    const seen = new Set<string>();
     for (const message of messages) {
       if (this.stopping) return;
-      if (this.inflight.has(message.runId)) await this.options.queue.ack(message);
-      else fresh.push(message);
+      // A second message for a run this worker holds, or for one already in this batch (the
+      // reconciler may have re-enqueued it), is done: one execution per run.
+      if (this.inflight.has(message.runId) || seen.has(message.runId)) await this.options.queue.ack(message);
+      else {
+        seen.add(message.runId);
+        fresh.push(message);
+      }
     }
     if (fresh.length === 0) return;
     let rows: RunRow[];
