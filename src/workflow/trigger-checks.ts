@@ -1,0 +1,89 @@
+import { didYouMean } from './did-you-mean.ts';
+import type { Finding } from './finding.ts';
+import type { ActionLookup } from './input-checks.ts';
+import { scheduleEntryId } from './normalize.ts';
+import { collectExpressions, expressionSyntaxError, hasTemplates, rootIdentifiers } from './templates.ts';
+import { issuesToFindings } from './zod-problems.ts';
+
+/** Checks of `on.schedule` and `on.poll` that need the whole list or the action catalogue. */
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What a poll's inputs may read: they are rendered outside any run. */
+const POLL_INPUT_CONTEXT = new Set(['secrets', 'vars', 'workflow']);
+
+export function checkTriggers(data: Record<string, unknown>, catalogue: ActionLookup | undefined): Finding[] {
+  const on = data.on;
+  if (!isObject(on)) return [];
+  return [...checkScheduleIds(on.schedule), ...checkPoll(on.poll, catalogue, data)];
+}
+
+/** Two entries with the same id would share one idempotency key per time, so one of them would never fire. */
+function checkScheduleIds(schedule: unknown): Finding[] {
+  if (!Array.isArray(schedule)) return [];
+  const findings: Finding[] = [];
+  const seen = new Map<string, number>();
+  schedule.forEach((entry, index) => {
+    if (!isObject(entry) || typeof entry.cron !== 'string') return;
+    const explicit = typeof entry.id === 'string';
+    const timezone = typeof entry.timezone === 'string' ? entry.timezone : 'UTC';
+    const id = explicit ? (entry.id as string) : scheduleEntryId(entry.cron, timezone);
+    const first = seen.get(id);
+    if (first === undefined) {
+      seen.set(id, index);
+      return;
+    }
+    findings.push({
+      path: ['on', 'schedule', index, explicit ? 'id' : 'cron'],
+      message: explicit
+        ? `schedule id "${id}" is already used by on.schedule[${first}]; ids must be unique`
+        : `on.schedule[${first}] has the same cron and timezone; give one of them an "id:" to tell them apart`,
+    });
+  });
+  return findings;
+}
+
+function checkPoll(poll: unknown, catalogue: ActionLookup | undefined, data: unknown): Finding[] {
+  if (!isObject(poll)) return [];
+  const findings: Finding[] = [];
+  const inputs = isObject(poll.inputs) ? poll.inputs : undefined;
+  if (inputs) {
+    for (const found of collectExpressions(inputs, 'inputs')) {
+      const path = ['on', 'poll', ...found.path.split('.')];
+      const error = found.error ?? expressionSyntaxError(found.expr);
+      if (error) {
+        findings.push({ path, message: `on.poll.${found.path}: \${${found.expr}} is not valid: ${error}` });
+        continue;
+      }
+      const other = rootIdentifiers(found.expr).find((name) => !POLL_INPUT_CONTEXT.has(name));
+      if (other && ['trigger', 'tasks', 'steps', 'run'].includes(other)) {
+        findings.push({
+          path,
+          message: `on.poll.${found.path} reads "${other}", which does not exist before a run; a poll's inputs can read secrets, vars and workflow`,
+        });
+      }
+    }
+  }
+  if (!catalogue || typeof poll.action !== 'string') return findings;
+  const action = catalogue.actions.get(poll.action);
+  if (!action) {
+    findings.push({
+      path: ['on', 'poll', 'action'],
+      message: `unknown action "${poll.action}" in on.poll${didYouMean(poll.action, [...catalogue.actions.keys()])}`,
+    });
+    return findings;
+  }
+  if (inputs && !hasTemplates(inputs)) {
+    const result = action.input.safeParse(inputs);
+    if (!result.success)
+      findings.push(
+        ...issuesToFindings(result.error.issues, {
+          schema: action.input,
+          data,
+          base: ['on', 'poll', 'inputs'],
+        }),
+      );
+  }
+  return findings;
+}
