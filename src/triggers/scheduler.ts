@@ -1,0 +1,181 @@
+import type { StartRunRequest, startRun } from '../engine/start-run.ts';
+import { BatonError } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import {
+  activeScheduleRun,
+  addToBacklog,
+  advanceCursor,
+  backlogSize,
+  databaseNow,
+  loadCursors,
+  oldestInBacklog,
+  pausedWorkflows,
+  removeFromBacklog,
+} from '../store/triggers.ts';
+import type { ScheduleTrigger, Workflow } from '../workflow/types.ts';
+import { dueTimes, nextTimes, scheduleKey } from './schedule-times.ts';
+
+export type TriggerLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+export type StartFn = (request: StartRunRequest) => ReturnType<typeof startRun>;
+
+export interface SchedulerOptions {
+  db: Db;
+  start: StartFn;
+  /** The workflows that may start runs now (hot reload changes this between ticks). */
+  workflows: () => Iterable<Workflow>;
+  /** Longest sleep between ticks; a tick also happens right after each scheduled time. */
+  tickMs: number;
+  /** A scheduled time at most this late still fires as on time; older ones follow `catchup`. */
+  graceMs: number;
+  log?: TriggerLog;
+}
+
+export interface Scheduler {
+  /** One pass over every schedule (tests call it directly). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** An `overlap: queue` entry keeps at most this many times waiting; more means the workflow cannot keep up. */
+export const MAX_BACKLOG = 1000;
+
+/**
+ * Fires scheduled runs. Any number of schedulers may run against one database: each start carries
+ * the key `schedule:<workflow>:<entry>:<time>`, so racing instances produce one run per time; the
+ * cursor per entry (moved forward only) tells a restarted scheduler what it missed.
+ */
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const { db } = options;
+  const log: TriggerLog = options.log ?? (() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let current: Promise<unknown> = Promise.resolve();
+
+  const fire = async (workflow: Workflow, entry: ScheduleTrigger, at: Date): Promise<void> => {
+    try {
+      const { run, created } = await options.start({
+        workflow,
+        trigger: {
+          type: 'schedule',
+          inputs: entry.inputs,
+          scheduled_at: at.toISOString(),
+          schedule: entry.id,
+        },
+        idempotencyKey: scheduleKey(workflow.name, entry.id, at),
+      });
+      if (created) log('info', `schedule: started run ${run.id} of ${workflow.name} for ${at.toISOString()}`);
+    } catch (err) {
+      // A run that can never start (inputs the workflow rejects) must not block the times after it.
+      if (err instanceof BatonError && err.code === 'validation') {
+        log('warn', `schedule: ${workflow.name} at ${at.toISOString()} cannot start: ${err.message}`);
+        return;
+      }
+      throw err;
+    }
+  };
+
+  /** Starts the oldest waiting time once the entry has no run going. */
+  const drainBacklog = async (workflow: Workflow, entry: ScheduleTrigger): Promise<void> => {
+    // Read the backlog before checking for a running run: a time another instance just started is
+    // then either still in the backlog (same key, deduplicated) or its run is visible as active.
+    const oldest = await oldestInBacklog(db, workflow.name, entry.id);
+    if (!oldest) return;
+    const key = scheduleKey(workflow.name, entry.id, oldest);
+    if (await activeScheduleRun(db, workflow.name, entry.id, key)) return;
+    await fire(workflow, entry, oldest);
+    await removeFromBacklog(db, workflow.name, entry.id, oldest);
+  };
+
+  const runEntry = async (workflow: Workflow, entry: ScheduleTrigger, cursor: Date, now: Date) => {
+    const due = dueTimes({ schedule: entry, cursor, now, graceMs: options.graceMs });
+    if (due.dropped > 0) {
+      log(
+        'info',
+        `schedule: ${workflow.name} [${entry.id}] missed ${due.dropped} time(s) while no scheduler ran; catchup: ${entry.catchup} leaves them out`,
+      );
+    }
+    if (entry.overlap === 'queue') {
+      if (due.fire.length > 0) {
+        if ((await backlogSize(db, workflow.name, entry.id)) >= MAX_BACKLOG) {
+          log(
+            'warn',
+            `schedule: ${workflow.name} [${entry.id}] already has ${MAX_BACKLOG} times waiting; dropping ${due.fire.length} more`,
+          );
+        } else {
+          await addToBacklog(db, workflow.name, entry.id, due.fire);
+        }
+      }
+    } else {
+      for (const at of due.fire) {
+        const key = scheduleKey(workflow.name, entry.id, at);
+        if (entry.overlap === 'skip') {
+          const running = await activeScheduleRun(db, workflow.name, entry.id, key);
+          if (running) {
+            log(
+              'info',
+              `schedule: ${workflow.name} at ${at.toISOString()} skipped: run ${running} is still going`,
+            );
+            continue;
+          }
+        }
+        await fire(workflow, entry, at);
+      }
+    }
+    if (due.latest) await advanceCursor(db, workflow.name, entry.id, due.latest);
+    if (entry.overlap === 'queue') await drainBacklog(workflow, entry);
+  };
+
+  /** Returns how long to sleep: until just after the next scheduled time, at most one tick. */
+  const tick = async (): Promise<number> => {
+    const now = await databaseNow(db);
+    const skew = now.getTime() - Date.now();
+    const paused = await pausedWorkflows(db);
+    let wake = now.getTime() + options.tickMs;
+    for (const workflow of options.workflows()) {
+      const entries = workflow.triggers.schedule ?? [];
+      if (entries.length === 0 || paused.has(workflow.name)) continue;
+      try {
+        const cursors = await loadCursors(
+          db,
+          workflow.name,
+          entries.map((e) => e.id),
+          now,
+        );
+        for (const entry of entries) {
+          await runEntry(workflow, entry, cursors.get(entry.id) ?? now, now);
+          const next = nextTimes(entry, now, 1)[0];
+          if (next) wake = Math.min(wake, next.getTime());
+        }
+      } catch (err) {
+        log('warn', `schedule: ${workflow.name}: ${(err as Error).message}`);
+      }
+    }
+    // A few ms past the time, on the local clock corrected by the database's.
+    return Math.max(0, wake - skew - Date.now() + 5);
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    let delay = options.tickMs;
+    current = tick()
+      .then((ms) => {
+        delay = Math.min(ms, options.tickMs);
+      })
+      .catch((err) => log('warn', `scheduler: ${(err as Error).message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, delay);
+      });
+  };
+  loop();
+
+  return {
+    async tick() {
+      await tick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}
