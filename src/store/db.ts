@@ -35,7 +35,8 @@ export interface StoreOptions {
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl) {
     const client = postgres(options.databaseUrl, {
-      max: options.max ?? 10,
+      // migrate() holds its lock on one connection and migrates on another: a pool of one would wait forever.
+      max: Math.max(options.max ?? 10, 2),
       onnotice: () => {},
       // Fail fast while Postgres restarts; callers retry with backoff.
       connect_timeout: 5,
