@@ -17,6 +17,8 @@ export interface TriggerData {
   schedule?: string;
   /** Polls: the new item this run is for. */
   item?: unknown;
+  /** Set on runs of times missed while no scheduler ran, started late by `catchup`. */
+  catchup?: boolean;
   /** Set on runs a backfill started. */
   backfill?: boolean;
 }

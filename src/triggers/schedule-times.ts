@@ -15,8 +15,10 @@ export interface DueInput {
 }
 
 export interface DueTimes {
-  /** Times to start, oldest first: every on-time one, plus the missed ones the catch-up policy keeps. */
+  /** Times to start, oldest first: the missed ones the catch-up policy keeps, then every on-time one. */
   fire: Date[];
+  /** The missed times among `fire` (their runs say `trigger.catchup: true`). */
+  catchup: Date[];
   /** How many missed times were dropped by the policy (at least; counting stops at a bound). */
   dropped: number;
   /** The newest time at or before `now` that was considered; the cursor moves here. Undefined: nothing due. */
@@ -52,7 +54,7 @@ export function dueTimes(input: DueInput): DueTimes {
     const missed = boundary > cursor ? newestBetween(job, cursor, boundary, keep) : { times: [], total: 0 };
     const fire = [...missed.times, ...onTime];
     const latest = onTime.at(-1) ?? missed.latest;
-    const result: DueTimes = { fire, dropped: missed.total - missed.times.length };
+    const result: DueTimes = { fire, catchup: missed.times, dropped: missed.total - missed.times.length };
     if (latest) result.latest = latest;
     return result;
   } finally {

@@ -31,6 +31,8 @@ export interface SchedulerOptions {
 }
 
 export interface Scheduler {
+  /** Since start: runs this instance created, starts another instance had already made, times skipped for overlap. */
+  readonly counts: { started: number; existing: number; skipped: number };
   /** One pass over every schedule (tests call it directly). */
   tick(): Promise<void>;
   stop(): Promise<void>;
@@ -50,8 +52,14 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let current: Promise<unknown> = Promise.resolve();
+  const counts = { started: 0, existing: 0, skipped: 0 };
 
-  const fire = async (workflow: Workflow, entry: ScheduleTrigger, at: Date): Promise<void> => {
+  const fire = async (
+    workflow: Workflow,
+    entry: ScheduleTrigger,
+    at: Date,
+    catchup = false,
+  ): Promise<void> => {
     try {
       const { run, created } = await options.start({
         workflow,
@@ -60,9 +68,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
           inputs: entry.inputs,
           scheduled_at: at.toISOString(),
           schedule: entry.id,
+          ...(catchup ? { catchup: true } : {}),
         },
         idempotencyKey: scheduleKey(workflow.name, entry.id, at),
       });
+      counts[created ? 'started' : 'existing'] += 1;
       if (created) log('info', `schedule: started run ${run.id} of ${workflow.name} for ${at.toISOString()}`);
     } catch (err) {
       // A run that can never start (inputs the workflow rejects) must not block the times after it.
@@ -111,6 +121,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         if (entry.overlap === 'skip') {
           const running = await activeScheduleRun(db, workflow.name, entry.id, key);
           if (running) {
+            counts.skipped += 1;
             log(
               'info',
               `schedule: ${workflow.name} at ${at.toISOString()} skipped: run ${running} is still going`,
@@ -118,7 +129,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
             continue;
           }
         }
-        await fire(workflow, entry, at);
+        await fire(workflow, entry, at, due.catchup.includes(at));
       }
     }
     if (due.latest) await advanceCursor(db, workflow.name, entry.id, due.latest);
@@ -169,6 +180,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   loop();
 
   return {
+    counts,
     async tick() {
       await tick();
     },
