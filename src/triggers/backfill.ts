@@ -35,7 +35,12 @@ export function parseBackfillTime(value: string, flag: string): Date {
   const date = new Date(
     text.length === 10 ? `${text}T00:00:00Z` : hasZone ? text : `${text.replace(' ', 'T')}Z`,
   );
-  if (Number.isNaN(date.getTime())) throw new ValidationError(`${flag} "${value}" is not a real date`);
+  // Date rolls 2025-02-30 over to March 2nd: check the calendar day exists.
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (Number.isNaN(date.getTime()) || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) {
+    throw new ValidationError(`${flag} "${value}" is not a real date`);
+  }
   return date;
 }
 
