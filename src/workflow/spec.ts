@@ -193,36 +193,22 @@ function idempotencyKeyProblem(text: string): string | undefined {
 /** An explicit schedule entry id; it names the entry in idempotency keys, state and the API. */
 export const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-const scheduleEntrySchema = z
-  .strictObject({
-    cron: cronSchema,
-    id: z
-      .string()
-      .max(64)
-      .regex(SCHEDULE_ID, 'a schedule id uses letters, digits, "_", "-" and "."')
-      .optional(),
-    timezone: timezoneSchema.optional(),
-    input: z.record(z.string(), z.unknown()).optional(),
-    /** The older spelling of `input`. */
-    inputs: z.record(z.string(), z.unknown()).optional(),
-    overlap: z.enum(['skip', 'queue', 'allow']).optional(),
-    catchup: z.enum(['none', 'latest', 'all']).optional(),
-    catchup_limit: z.int().min(1).max(1000).optional(),
-  })
-  .superRefine((entry, ctx) => {
-    if (entry.input !== undefined && entry.inputs !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['inputs'],
-        message: 'write either "input" or its older spelling "inputs", not both',
-      });
-    if (entry.catchup_limit !== undefined && entry.catchup !== 'all')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['catchup_limit'],
-        message: 'catchup_limit bounds catchup: all; set catchup: all or remove it',
-      });
-  });
+/** Rules across fields (input vs inputs, catchup_limit without catchup: all) are in trigger-checks.ts. */
+const scheduleEntrySchema = z.strictObject({
+  cron: cronSchema,
+  id: z
+    .string()
+    .max(64)
+    .regex(SCHEDULE_ID, 'a schedule id uses letters, digits, "_", "-" and "."')
+    .optional(),
+  timezone: timezoneSchema.optional(),
+  input: z.record(z.string(), z.unknown()).optional(),
+  /** The older spelling of `input`. */
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  overlap: z.enum(['skip', 'queue', 'allow']).optional(),
+  catchup: z.enum(['none', 'latest', 'all']).optional(),
+  catchup_limit: z.int().min(1).max(1000).optional(),
+});
 
 /** A json-e expression, bare (`output.body.items`) or wrapped (`${output.body.items}`), reading only `allowed`. */
 const expressionSchema = (allowed: readonly string[]) =>

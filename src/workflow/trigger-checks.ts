@@ -16,7 +16,11 @@ const POLL_INPUT_CONTEXT = new Set(['secrets', 'vars', 'workflow']);
 export function checkTriggers(data: Record<string, unknown>, catalogue: ActionLookup | undefined): Finding[] {
   const on = data.on;
   if (!isObject(on)) return [];
-  return [...checkScheduleIds(on.schedule), ...checkPoll(on.poll, catalogue, data)];
+  return [
+    ...checkScheduleIds(on.schedule),
+    ...checkScheduleFields(on.schedule),
+    ...checkPoll(on.poll, catalogue, data),
+  ];
 }
 
 /** Two entries with the same id would share one idempotency key per time, so one of them would never fire. */
@@ -40,6 +44,30 @@ function checkScheduleIds(schedule: unknown): Finding[] {
         ? `schedule id "${id}" is already used by on.schedule[${first}]; ids must be unique`
         : `on.schedule[${first}] has the same cron and timezone; give one of them an "id:" to tell them apart`,
     });
+  });
+  return findings;
+}
+
+/** Rules across an entry's fields; checked on the raw data so they show even when a field is wrong. */
+function checkScheduleFields(schedule: unknown): Finding[] {
+  if (!Array.isArray(schedule)) return [];
+  const findings: Finding[] = [];
+  schedule.forEach((entry, index) => {
+    if (!isObject(entry)) return;
+    if (entry.input !== undefined && entry.inputs !== undefined) {
+      findings.push({
+        path: ['on', 'schedule', index, 'inputs'],
+        at: 'key',
+        message: `on.schedule[${index}]: write either "input" or its older spelling "inputs", not both`,
+      });
+    }
+    if (entry.catchup_limit !== undefined && entry.catchup !== 'all') {
+      findings.push({
+        path: ['on', 'schedule', index, 'catchup_limit'],
+        at: 'key',
+        message: `on.schedule[${index}]: catchup_limit bounds catchup: all; set catchup: all or remove it`,
+      });
+    }
   });
   return findings;
 }
