@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.ts';
@@ -159,4 +161,31 @@ describe('pollers (Postgres)', () => {
       await source.close();
     }
   }, 40_000);
+
+  it('the new-releases example, pointed at a local server, announces each new release once', async () => {
+    const releases = [{ id: 101, tag_name: 'v1.0.0', html_url: 'https://example.com/v1.0.0' }];
+    const server = await startServer((_req, res) => json(res, 200, releases));
+    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    try {
+      const example = readFileSync(join(import.meta.dirname, '../../workflows/new-releases.yaml'), 'utf8');
+      const local = example
+        .replace(/url: https:\/\/api\.github\.com\S+/, `url: ${server.url}/releases`)
+        .replace('interval: 5m', 'interval: 300ms');
+      expect(local).not.toBe(example);
+      f.write('new-releases.yaml', local);
+      const one = await f.start();
+      await waitFor(async () => (await pollerOf('new-releases'))?.primed, { timeoutMs: 10_000 });
+      releases.unshift({ id: 102, tag_name: 'v1.1.0', html_url: 'https://example.com/v1.1.0' });
+      await waitFor(async () => (await runsOf('new-releases'))[0]?.status === 'succeeded', {
+        timeoutMs: 10_000,
+      });
+      await f.stop(one);
+      const [run, ...rest] = await runsOf('new-releases');
+      expect(rest).toEqual([]);
+      expect(run?.trigger).toMatchObject({ type: 'poll', item: { id: 102, tag_name: 'v1.1.0' } });
+    } finally {
+      await f.cleanup();
+      await server.close();
+    }
+  }, 30_000);
 });
