@@ -86,6 +86,22 @@ describe('nextTimes', () => {
     ).toEqual(['2026-10-31T13:00:00.000Z', '2026-11-01T14:00:00.000Z']);
   });
 
+  it('runs a fixed time once on the night clocks go back; a stepped pattern keeps its real-time rhythm', () => {
+    const berlin = (cron: string, after: string, n: number) =>
+      iso(nextTimes({ cron, timezone: 'Europe/Berlin' }, at(after), n));
+    // 02:30 happens twice on 2026-10-25 (CEST, then CET): one run, at the first
+    expect(berlin('30 2 * * *', '2026-10-24T12:00:00Z', 2)).toEqual([
+      '2026-10-25T00:30:00.000Z',
+      '2026-10-26T01:30:00.000Z',
+    ]);
+    expect(berlin('*/30 * * * *', '2026-10-24T23:50:00Z', 4)).toEqual([
+      '2026-10-25T00:00:00.000Z',
+      '2026-10-25T00:30:00.000Z',
+      '2026-10-25T01:00:00.000Z',
+      '2026-10-25T01:30:00.000Z',
+    ]);
+  });
+
   it('reads a six-field cron with seconds', () => {
     expect(
       iso(nextTimes({ cron: '*/20 * * * * *', timezone: 'UTC' }, at('2026-01-01T00:00:05Z'), 3)),
