@@ -1,8 +1,11 @@
+import { ValidationError } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { Finding } from './finding.ts';
 import type { ActionLookup } from './input-checks.ts';
+import { checkInputs } from './inputs.ts';
 import { scheduleEntryId } from './normalize.ts';
 import { collectExpressions, expressionSyntaxError, hasTemplates, rootIdentifiers } from './templates.ts';
+import type { Workflow } from './types.ts';
 import { issuesToFindings } from './zod-problems.ts';
 
 /** Checks of `on.schedule` and `on.poll` that need the whole list or the action catalogue. */
@@ -19,6 +22,7 @@ export function checkTriggers(data: Record<string, unknown>, catalogue: ActionLo
   return [
     ...checkScheduleIds(on.schedule),
     ...checkScheduleFields(on.schedule),
+    ...checkScheduleInputs(on.schedule, on.manual),
     ...checkPoll(on.poll, catalogue, data),
   ];
 }
@@ -66,6 +70,38 @@ function checkScheduleFields(schedule: unknown): Finding[] {
         path: ['on', 'schedule', index, 'catchup_limit'],
         at: 'key',
         message: `on.schedule[${index}]: catchup_limit bounds catchup: all; set catchup: all or remove it`,
+      });
+    }
+  });
+  return findings;
+}
+
+/** A schedule's input must fit the declared inputs (types, enums, known names), or its runs would be refused. */
+function checkScheduleInputs(schedule: unknown, manual: unknown): Finding[] {
+  if (!Array.isArray(schedule) || !isObject(manual) || !isObject(manual.inputs)) return [];
+  const declared = {
+    triggers: { manual: { inputs: manual.inputs } },
+    name: 'this workflow',
+  } as unknown as Workflow;
+  const findings: Finding[] = [];
+  schedule.forEach((entry, index) => {
+    if (!isObject(entry)) return;
+    const key = entry.input !== undefined ? 'input' : 'inputs';
+    const given = entry[key];
+    if (given !== undefined && !isObject(given)) return; // zod reports the type
+    try {
+      checkInputs(declared, given ?? {});
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      // A missing required input is left to run time: the design's own example schedules a
+      // workflow whose manual input is required, and refusing the file would break it.
+      const problems = (
+        (err.details as { problems?: string[] } | undefined)?.problems ?? [err.message]
+      ).filter((p) => !p.endsWith(' is required'));
+      if (problems.length === 0) return;
+      findings.push({
+        path: ['on', 'schedule', index, ...(given === undefined ? [] : [key])],
+        message: `on.schedule[${index}]: the runs it starts would be refused: ${problems.join('; ')} (see on.manual.inputs)`,
       });
     }
   });

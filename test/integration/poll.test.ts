@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { pollers, pollSeen, type RunRow, runs } from '../../src/store/schema.ts';
@@ -32,13 +32,16 @@ const pollerOf = async (workflow: string) =>
 async function feed(initial: string[]) {
   const items = initial.map((id) => ({ id, title: `item ${id}` }));
   let failing = false;
-  const server = await startServer((req, res) => {
+  const times: number[] = [];
+  const server = await startServer((_req, res) => {
+    times.push(Date.now());
     if (failing) return json(res, 500, { error: 'feed is down' });
     json(res, 200, { items });
   });
   return {
     url: server.url,
     polls: () => server.requests.length,
+    firstPollAt: () => times[0],
     add: (...ids: string[]) => items.push(...ids.map((id) => ({ id, title: `item ${id}` }))),
     fail: (on: boolean) => {
       failing = on;
@@ -186,6 +189,32 @@ describe('pollers (Postgres)', () => {
     } finally {
       await f.cleanup();
       await server.close();
+    }
+  }, 30_000);
+
+  it('takes over the lease of an instance that died holding it, once the lease expires', async () => {
+    const source = await feed(['m']);
+    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    try {
+      f.write('orphan.yaml', poller('orphan', source.url));
+      // A dead instance's row: primed, lease held for 1.5 s more (database clock), never renewed.
+      const rows = await store.db.execute<{ until: Date | string }>(
+        sql`insert into pollers (workflow, lease_owner, lease_expires_at, primed)
+            values ('orphan', 'poller-dead', now() + interval '1500 milliseconds', true)
+            returning lease_expires_at as until`,
+      );
+      const until = new Date((rows as unknown as { until: Date | string }[])[0]?.until as Date).getTime();
+      const one = await f.start();
+      await waitFor(() => source.polls() > 0, { timeoutMs: 10_000 });
+      // nobody polled while the dead instance's lease was still valid
+      expect(source.firstPollAt()).toBeGreaterThanOrEqual(until);
+      // primed by the dead instance, so 'm' is new to this poller and fires
+      await waitFor(async () => (await itemIds('orphan')).length === 1, { timeoutMs: 10_000 });
+      expect((await pollerOf('orphan'))?.leaseOwner).toMatch(/^poller-(?!dead)/);
+      await f.stop(one);
+    } finally {
+      await f.cleanup();
+      await source.close();
     }
   }, 30_000);
 });

@@ -417,6 +417,26 @@ steps:
     ]);
   });
 
+  it("checks a schedule entry's input against the declared inputs", () => {
+    expect(
+      messages(`on:
+  manual:
+    inputs:
+      size: { type: integer, required: true }
+  schedule:
+    - cron: "0 9 * * *"
+      input: { size: big }
+    - cron: "0 10 * * *"
+      input: { color: red }
+steps:
+  - run: "true"
+`),
+    ).toEqual([
+      '7:14 on.schedule[0]: the runs it starts would be refused: input "size" must be an integer (got "big") (see on.manual.inputs)',
+      '9:14 on.schedule[1]: the runs it starts would be refused: unknown input "color" (declared: size) (see on.manual.inputs)',
+    ]);
+  });
+
   it('checks static poll inputs against the action, and what templated ones read', () => {
     expect(
       messages(`on:
