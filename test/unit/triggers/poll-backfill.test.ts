@@ -21,6 +21,11 @@ const pollWorkflow = (poll: Record<string, unknown>) =>
     steps: [{ run: 'true' }],
   });
 
+const pollOf = (wf: ReturnType<typeof makeWorkflow>) => {
+  if (!wf.triggers.poll) throw new Error('the test workflow has no on.poll');
+  return wf.triggers.poll;
+};
+
 const ctx = (answer: unknown, secrets: Record<string, string> = {}) => ({
   actions: new Map([['test.feed', feedAction(answer)]]),
   env: { filesDir: '/tmp', httpAllow: [], outputLimitBytes: 1024 },
@@ -33,7 +38,7 @@ describe('pollItems', () => {
   it('takes the items in order with their keys; a repeated item counts once', async () => {
     const wf = pollWorkflow({ items: 'output.list' });
     const answer = { list: [{ id: 'b' }, { id: 'a' }, { id: 'b' }, { id: 7 }] };
-    expect(await pollItems(wf, wf.triggers.poll!, ctx(answer))).toEqual([
+    expect(await pollItems(wf, pollOf(wf), ctx(answer))).toEqual([
       { item: { id: 'b' }, key: 'b' },
       { item: { id: 'a' }, key: 'a' },
       { item: { id: 7 }, key: '7' },
@@ -45,7 +50,7 @@ describe('pollItems', () => {
     const long = 'x'.repeat(300);
     const items = await pollItems(
       wf,
-      wf.triggers.poll!,
+      pollOf(wf),
       ctx([
         { url: 'u', rev: 2 },
         { url: long, rev: 1 },
@@ -56,19 +61,19 @@ describe('pollItems', () => {
 
   it('fails clearly when the items are not a list or an item has no key', async () => {
     const wf = pollWorkflow({ items: 'output.list' });
-    await expect(pollItems(wf, wf.triggers.poll!, ctx({ list: { id: 1 } }))).rejects.toThrow(
+    await expect(pollItems(wf, pollOf(wf), ctx({ list: { id: 1 } }))).rejects.toThrow(
       'on.poll.items "output.list" gave object, not a list of items',
     );
-    await expect(pollItems(wf, wf.triggers.poll!, ctx({ list: [{ id: null }] }))).rejects.toThrow(
+    await expect(pollItems(wf, pollOf(wf), ctx({ list: [{ id: null }] }))).rejects.toThrow(
       'on.poll.key "item.id" gave nothing for item 0; a key must be a string or number',
     );
-    await expect(pollItems(wf, wf.triggers.poll!, ctx({ list: [{ id: [1] }] }))).rejects.toThrow(
+    await expect(pollItems(wf, pollOf(wf), ctx({ list: [{ id: [1] }] }))).rejects.toThrow(
       'on.poll.key "item.id" gave a list for item 0',
     );
-    await expect(pollItems(wf, wf.triggers.poll!, ctx({ list: [{ name: 'no id' }] }))).rejects.toThrow(
+    await expect(pollItems(wf, pollOf(wf), ctx({ list: [{ name: 'no id' }] }))).rejects.toThrow(
       /^on\.poll\.key: \$\{item\.id\} failed: .*id/,
     );
-    await expect(pollItems(wf, wf.triggers.poll!, ctx({}))).rejects.toThrow(/on\.poll\.items/);
+    await expect(pollItems(wf, pollOf(wf), ctx({}))).rejects.toThrow(/on\.poll\.items/);
   });
 
   it('keeps secrets out of the error', async () => {
@@ -90,7 +95,7 @@ describe('pollItems', () => {
         ],
       ]),
     };
-    await expect(pollItems(wf, wf.triggers.poll!, failing)).rejects.toThrow(/^denied for (?!.*sekrit)/);
+    await expect(pollItems(wf, pollOf(wf), failing)).rejects.toThrow(/^denied for (?!.*sekrit)/);
   });
 });
 
