@@ -28,12 +28,16 @@ export async function loadCursors(
   workflow: string,
   entries: readonly string[],
   now: Date,
+  /** Entries whose row may not exist yet (the caller remembers the others, saving a write per tick). */
+  create: readonly string[] = entries,
 ): Promise<Map<string, Date>> {
   if (entries.length === 0) return new Map();
-  await db
-    .insert(scheduleCursors)
-    .values(entries.map((entry) => ({ workflow, entry, lastAt: now })))
-    .onConflictDoNothing();
+  if (create.length > 0) {
+    await db
+      .insert(scheduleCursors)
+      .values(create.map((entry) => ({ workflow, entry, lastAt: now })))
+      .onConflictDoNothing();
+  }
   const rows = await db
     .select({ entry: scheduleCursors.entry, lastAt: scheduleCursors.lastAt })
     .from(scheduleCursors)

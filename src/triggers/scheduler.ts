@@ -53,6 +53,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   let stopped = false;
   let current: Promise<unknown> = Promise.resolve();
   const counts = { started: 0, existing: 0, skipped: 0 };
+  /** Cursor rows this instance has made sure exist (rows are never deleted). */
+  const known = new Set<string>();
 
   const fire = async (
     workflow: Workflow,
@@ -146,12 +148,10 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       const entries = workflow.triggers.schedule ?? [];
       if (entries.length === 0 || paused.has(workflow.name)) continue;
       try {
-        const cursors = await loadCursors(
-          db,
-          workflow.name,
-          entries.map((e) => e.id),
-          now,
-        );
+        const ids = entries.map((e) => e.id);
+        const unknown = ids.filter((id) => !known.has(`${workflow.name}\0${id}`));
+        const cursors = await loadCursors(db, workflow.name, ids, now, unknown);
+        for (const id of unknown) known.add(`${workflow.name}\0${id}`);
         for (const entry of entries) {
           await runEntry(workflow, entry, cursors.get(entry.id) ?? now, now);
           const next = nextTimes(entry, now, 1)[0];
