@@ -108,14 +108,26 @@ function checkScheduleInputs(schedule: unknown, manual: unknown): Finding[] {
   return findings;
 }
 
+/** `inputs.query.a[0]` → ['inputs', 'query', 'a', 0], as positions expect. */
+function pathSegments(text: string): (string | number)[] {
+  return text.split('.').flatMap((part) => {
+    const [name, ...indexes] = part.split('[');
+    return [...(name ? [name] : []), ...indexes.map((i) => Number(i.replace(']', '')))];
+  });
+}
+
 function checkPoll(poll: unknown, catalogue: ActionLookup | undefined, data: unknown): Finding[] {
   if (!isObject(poll)) return [];
   const findings: Finding[] = [];
   const inputs = isObject(poll.inputs) ? poll.inputs : undefined;
   if (inputs) {
     for (const found of collectExpressions(inputs, 'inputs')) {
-      const path = ['on', 'poll', ...found.path.split('.')];
-      const error = found.error ?? expressionSyntaxError(found.expr);
+      const path = ['on', 'poll', ...pathSegments(found.path)];
+      if (found.error) {
+        findings.push({ path, message: `on.poll.${found.path} has an ${found.error}; close it with }` });
+        continue;
+      }
+      const error = expressionSyntaxError(found.expr);
       if (error) {
         findings.push({ path, message: `on.poll.${found.path}: \${${found.expr}} is not valid: ${error}` });
         continue;

@@ -462,6 +462,22 @@ steps:
   - run: "true"
 `),
     ).toEqual(['4:20 "on.poll.inputs.url" must be a string (got 5)']);
+    expect(
+      messages(`on:
+  poll:
+    action: http.request
+    inputs:
+      url: "https://example.com"
+      query: { a: ["\${tasks.x.output}", "\${secrets.A"] }
+    interval: 1m
+    items: output.body
+steps:
+  - run: "true"
+`),
+    ).toEqual([
+      '6:20 on.poll.inputs.query.a[0] reads "tasks", which does not exist before a run; a poll\'s inputs can read secrets, vars and workflow',
+      '6:41 on.poll.inputs.query.a[1] has an unterminated ${ ... } expression; close it with }',
+    ]);
   });
 
   it('normalizes entries: UTC by default, ids, input (or inputs), overlap skip, catchup none', () => {
