@@ -172,6 +172,13 @@ describe('POST /api/workflows/{name}/schedules/pause|resume', () => {
     }
   });
 
+  it('are in the OpenAPI document', async () => {
+    const doc = (await ctx.call('GET', '/api/openapi.json')).body;
+    expect(doc.paths['/api/workflows/{name}/schedules/pause'].post.operationId).toBe('pauseSchedules');
+    expect(doc.paths['/api/workflows/{name}/schedules/resume'].post.operationId).toBe('resumeSchedules');
+    expect(doc.components.schemas.PollStatus.properties).toHaveProperty('last_error');
+  });
+
   it('404s an unknown workflow and 409s one without schedules', async () => {
     const unknown = await ctx.call('POST', '/api/workflows/nope/schedules/pause');
     expect(unknown.status).toBe(404);
