@@ -35,8 +35,7 @@ export interface StoreOptions {
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl) {
     const client = postgres(options.databaseUrl, {
-      // migrate() holds its lock on one connection and migrates on another: a pool of one would wait forever.
-      max: Math.max(options.max ?? 10, 2),
+      max: options.max ?? 10,
       onnotice: () => {},
       // Fail fast while Postgres restarts; callers retry with backoff.
       connect_timeout: 5,
@@ -47,13 +46,18 @@ export function openStore(options: StoreOptions): Store {
       kind: 'postgres',
       async migrate() {
         // serve and workers may start together on a fresh database: one migrates, the others wait.
-        const lock = await client.reserve();
+        // The lock is held on a connection of its own, so a pool of one connection can still migrate.
+        const lock = postgres(options.databaseUrl as string, {
+          max: 1,
+          onnotice: () => {},
+          connect_timeout: 5,
+        });
         try {
           await lock`select pg_advisory_lock(${MIGRATION_LOCK})`;
           await migratePostgres(db as never, { migrationsFolder: MIGRATIONS_DIR });
         } finally {
           await lock`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
-          lock.release();
+          await lock.end({ timeout: 5 });
         }
       },
       close: () => client.end({ timeout: 5 }),
