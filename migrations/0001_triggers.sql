@@ -22,6 +22,7 @@ CREATE TABLE "schedule_backlog" (
 	"workflow" text NOT NULL,
 	"entry" text NOT NULL,
 	"scheduled_at" timestamp with time zone NOT NULL,
+	"catchup" boolean DEFAULT false NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "schedule_backlog_workflow_entry_scheduled_at_pk" PRIMARY KEY("workflow","entry","scheduled_at")
 );

@@ -129,6 +129,8 @@ export const scheduleBacklog = pgTable(
     workflow: text('workflow').notNull(),
     entry: text('entry').notNull(),
     scheduledAt: ts('scheduled_at').notNull(),
+    /** Missed during downtime and kept by `catchup`: its run says `trigger.catchup: true`. */
+    catchup: boolean('catchup').notNull().default(false),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.workflow, t.entry, t.scheduledAt] })],

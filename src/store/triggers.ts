@@ -78,22 +78,31 @@ export async function activeScheduleRun(
   return row?.id;
 }
 
-export async function addToBacklog(db: Db, workflow: string, entry: string, times: Date[]): Promise<void> {
+export async function addToBacklog(
+  db: Db,
+  workflow: string,
+  entry: string,
+  times: { at: Date; catchup: boolean }[],
+): Promise<void> {
   if (times.length === 0) return;
   await db
     .insert(scheduleBacklog)
-    .values(times.map((scheduledAt) => ({ workflow, entry, scheduledAt })))
+    .values(times.map((t) => ({ workflow, entry, scheduledAt: t.at, catchup: t.catchup })))
     .onConflictDoNothing();
 }
 
-export async function oldestInBacklog(db: Db, workflow: string, entry: string): Promise<Date | undefined> {
+export async function oldestInBacklog(
+  db: Db,
+  workflow: string,
+  entry: string,
+): Promise<{ at: Date; catchup: boolean } | undefined> {
   const [row] = await db
-    .select({ at: scheduleBacklog.scheduledAt })
+    .select({ at: scheduleBacklog.scheduledAt, catchup: scheduleBacklog.catchup })
     .from(scheduleBacklog)
     .where(and(eq(scheduleBacklog.workflow, workflow), eq(scheduleBacklog.entry, entry)))
     .orderBy(asc(scheduleBacklog.scheduledAt))
     .limit(1);
-  return row?.at;
+  return row;
 }
 
 export async function backlogSize(db: Db, workflow: string, entry: string): Promise<number> {

@@ -40,6 +40,8 @@ export interface Scheduler {
 
 /** An `overlap: queue` entry keeps at most this many times waiting; more means the workflow cannot keep up. */
 export const MAX_BACKLOG = 1000;
+/** How soon a scheduler looks again while times wait for a running run to end. */
+const BACKLOG_RECHECK_MS = 250;
 
 /**
  * Fires scheduled runs. Any number of schedulers may run against one database: each start carries
@@ -87,18 +89,25 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   };
 
   /** Starts the oldest waiting time once the entry has no run going. */
-  const drainBacklog = async (workflow: Workflow, entry: ScheduleTrigger): Promise<void> => {
+  const drainBacklog = async (workflow: Workflow, entry: ScheduleTrigger): Promise<boolean> => {
     // Read the backlog before checking for a running run: a time another instance just started is
     // then either still in the backlog (same key, deduplicated) or its run is visible as active.
     const oldest = await oldestInBacklog(db, workflow.name, entry.id);
-    if (!oldest) return;
-    const key = scheduleKey(workflow.name, entry.id, oldest);
-    if (await activeScheduleRun(db, workflow.name, entry.id, key)) return;
-    await fire(workflow, entry, oldest);
-    await removeFromBacklog(db, workflow.name, entry.id, oldest);
+    if (!oldest) return false;
+    const key = scheduleKey(workflow.name, entry.id, oldest.at);
+    if (await activeScheduleRun(db, workflow.name, entry.id, key)) return true;
+    await fire(workflow, entry, oldest.at, oldest.catchup);
+    await removeFromBacklog(db, workflow.name, entry.id, oldest.at);
+    return true;
   };
 
-  const runEntry = async (workflow: Workflow, entry: ScheduleTrigger, cursor: Date, now: Date) => {
+  /** Deals with the entry's due times; true when times of it wait in the backlog. */
+  const runEntry = async (
+    workflow: Workflow,
+    entry: ScheduleTrigger,
+    cursor: Date,
+    now: Date,
+  ): Promise<boolean> => {
     const due = dueTimes({ schedule: entry, cursor, now, graceMs: options.graceMs });
     if (due.dropped > 0) {
       log(
@@ -114,7 +123,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
             `schedule: ${workflow.name} [${entry.id}] already has ${MAX_BACKLOG} times waiting; dropping ${due.fire.length} more`,
           );
         } else {
-          await addToBacklog(db, workflow.name, entry.id, due.fire);
+          const times = due.fire.map((at) => ({ at, catchup: due.catchup.includes(at) }));
+          await addToBacklog(db, workflow.name, entry.id, times);
         }
       }
     } else {
@@ -135,7 +145,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       }
     }
     if (due.latest) await advanceCursor(db, workflow.name, entry.id, due.latest);
-    if (entry.overlap === 'queue') await drainBacklog(workflow, entry);
+    return entry.overlap === 'queue' ? drainBacklog(workflow, entry) : false;
   };
 
   /** Returns how long to sleep: until just after the next scheduled time, at most one tick. */
@@ -153,7 +163,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         const cursors = await loadCursors(db, workflow.name, ids, now, unknown);
         for (const id of unknown) known.add(`${workflow.name}\0${id}`);
         for (const entry of entries) {
-          await runEntry(workflow, entry, cursors.get(entry.id) ?? now, now);
+          const waiting = await runEntry(workflow, entry, cursors.get(entry.id) ?? now, now);
+          // A waiting time starts as soon as the run before it ends: look again soon, not in a tick.
+          if (waiting) wake = Math.min(wake, now.getTime() + Math.min(BACKLOG_RECHECK_MS, options.tickMs));
           const next = nextTimes(entry, now, 1)[0];
           if (next) wake = Math.min(wake, next.getTime());
         }

@@ -86,7 +86,12 @@ describe('schedules across instances (Postgres)', () => {
   it('after 5 s with no scheduler: catchup none starts nothing missed, latest one run, all every time', async () => {
     const f = instanceFactory({ databaseUrl: database.url, env: { BATON_SCHEDULE_GRACE: '1s' } });
     try {
-      // overlap: allow, so catch-up runs are not skipped for each other
+      // overlap: allow, so catch-up runs are not skipped for each other; and one entry that
+      // catches up through the queue, one run after the other
+      f.write(
+        'catchup-queued.yaml',
+        everySecond('catchup-queued', '      overlap: queue\n      catchup: all\n      catchup_limit: 30'),
+      );
       for (const mode of ['none', 'latest', 'all']) {
         f.write(
           `catchup-${mode}.yaml`,
@@ -96,7 +101,7 @@ describe('schedules across instances (Postgres)', () => {
           ),
         );
       }
-      const names = ['catchup-none', 'catchup-latest', 'catchup-all'];
+      const names = ['catchup-none', 'catchup-latest', 'catchup-all', 'catchup-queued'];
       const first = await f.start();
       await waitFor(async () => (await Promise.all(names.map(runsOf))).every((r) => r.length >= 2), {
         timeoutMs: 15_000,
@@ -151,6 +156,12 @@ describe('schedules across instances (Postgres)', () => {
       expect(all.late.length).toBeGreaterThanOrEqual(3);
       expect(contiguous(times)).toBe(true);
       expect(new Set(times).size).toBe(times.length);
+      // the same through the queue: every missed second, in order, flagged as catch-up
+      const queued = await gapOf('catchup-queued');
+      const queuedTimes = [queued.last, ...seconds(queued.list)];
+      expect(queued.late.length).toBeGreaterThanOrEqual(3);
+      expect(contiguous(queuedTimes)).toBe(true);
+      expect(new Set(queuedTimes).size).toBe(queuedTimes.length);
       for (const run of [...latest.late, ...all.late]) {
         // it really was late: created more than the grace after its time
         expect(run.createdAt.getTime() - Date.parse(scheduledAt(run))).toBeGreaterThan(1000);
