@@ -84,7 +84,8 @@ describe('schedules across instances (Postgres)', () => {
   }, 40_000);
 
   it('after 5 s with no scheduler: catchup none starts nothing missed, latest one run, all every time', async () => {
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_SCHEDULE_GRACE: '1s' } });
+    // The default grace (2 s): times at most 2 s late are on time, older ones were missed.
+    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_SCHEDULE_GRACE: '2s' } });
     try {
       // overlap: allow, so catch-up runs are not skipped for each other; and one entry that
       // catches up through the queue, one run after the other
@@ -133,14 +134,17 @@ describe('schedules across instances (Postgres)', () => {
       };
       const gapOf = async (name: string) => {
         const list = await after(name);
-        const late = list.filter(isCatchup);
         const onTime = seconds(list.filter((r) => !isCatchup(r)));
+        // Catch-up of the downtime: flagged runs before the first on-time one. (A loaded machine
+        // stalling more than the grace after the restart may flag a later time too: that is
+        // correct behaviour, but not the downtime this test is about.)
+        const late = list.filter((r) => isCatchup(r) && Date.parse(scheduledAt(r)) < (onTime[0] as number));
         return { list, late, onTime, last: before.get(name) as number };
       };
 
       // none: a gap of missed seconds, nothing started late
       const none = await gapOf('catchup-none');
-      expect(none.late).toEqual([]);
+      expect(none.list.filter(isCatchup)).toEqual([]);
       expect((none.onTime[0] as number) - none.last).toBeGreaterThanOrEqual(3000);
 
       // latest: one late run, for the last missed second (just before the first on-time one)
@@ -164,7 +168,7 @@ describe('schedules across instances (Postgres)', () => {
       expect(new Set(queuedTimes).size).toBe(queuedTimes.length);
       for (const run of [...latest.late, ...all.late]) {
         // it really was late: created more than the grace after its time
-        expect(run.createdAt.getTime() - Date.parse(scheduledAt(run))).toBeGreaterThan(1000);
+        expect(run.createdAt.getTime() - Date.parse(scheduledAt(run))).toBeGreaterThan(2000);
       }
     } finally {
       await f.cleanup();
