@@ -43,8 +43,8 @@ steps:
       await waitFor(async () => (await list()).filter((r) => r.triggerType === 'poll').length >= 2, {
         timeoutMs: 10_000,
       });
-      await f.stop(runtime);
-      runtime = await f.start();
+      await runtime.scheduler?.stop(); // nothing new while we read
+      await runtime.pollers?.stop();
       const all = await list();
       await f.stop(runtime);
 
