@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { parseArgs } from 'node:util';
+import { backfillCommand } from './cli/backfill-command.ts';
 import { graphCommand } from './cli/graph-command.ts';
 import { runCommand } from './cli/run-command.ts';
 import { migrateCommand, serveCommand, workerCommand } from './cli/service-commands.ts';
@@ -17,6 +18,8 @@ Usage:
   baton serve                                           HTTP API, reconciler; in-process workers without Redis
   baton worker [--concurrency N]                        run workers on Redis Streams + Postgres
   baton migrate                                         apply database migrations
+  baton backfill <workflow> --from ISO --to ISO [--entry ID] [--json]
+                                                        start the runs of past scheduled times (idempotent)
   baton help                                            this text
 
 Environment: see README.md (BATON_WORKFLOWS_DIR, BATON_ACTIONS_DIR, BATON_SECRET_<NAME>, ...).
@@ -80,6 +83,27 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate':
       return migrateCommand(out);
+    case 'backfill': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          from: { type: 'string' },
+          to: { type: 'string' },
+          entry: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
+      });
+      return backfillCommand({
+        target: one(positionals, 'backfill'),
+        from: values.from,
+        to: values.to,
+        entry: values.entry,
+        json: values.json ?? false,
+        out,
+        err,
+      });
+    }
     case undefined:
     case 'help':
     case '--help':

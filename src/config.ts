@@ -87,6 +87,11 @@ export const envSchema = z.object({
   BATON_LEASE_TTL: duration.default(3000),
   BATON_SHUTDOWN_GRACE: duration.default(30_000),
   BATON_RECONCILE_INTERVAL: duration.default(5000),
+  BATON_SCHEDULER_TICK: duration.default(1000),
+  BATON_SCHEDULE_GRACE: duration.default(2000),
+  BATON_POLL_TICK: duration.default(1000),
+  BATON_POLL_LEASE: duration.default(30_000),
+  BATON_POLL_MAX_BACKOFF: duration.default(5 * 60_000),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -119,6 +124,14 @@ export interface Config {
   /** SIGTERM: how long in-flight runs may finish before they are handed back. */
   shutdownGraceMs: number;
   reconcileIntervalMs: number;
+  /** Longest sleep of the scheduler between passes (it also wakes right after each scheduled time). */
+  schedulerTickMs: number;
+  /** A scheduled time at most this late still fires as on time; older ones were missed (see `catchup`). */
+  scheduleGraceMs: number;
+  pollTickMs: number;
+  /** A poller's lease; an instance that died is replaced after this. */
+  pollLeaseMs: number;
+  pollMaxBackoffMs: number;
   logLevel: string;
 }
 
@@ -199,6 +212,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     leaseMs: e.BATON_LEASE_TTL,
     shutdownGraceMs: e.BATON_SHUTDOWN_GRACE,
     reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL,
+    schedulerTickMs: e.BATON_SCHEDULER_TICK,
+    scheduleGraceMs: e.BATON_SCHEDULE_GRACE,
+    pollTickMs: e.BATON_POLL_TICK,
+    pollLeaseMs: e.BATON_POLL_LEASE,
+    pollMaxBackoffMs: e.BATON_POLL_MAX_BACKOFF,
     logLevel: e.BATON_LOG_LEVEL,
   };
 }

@@ -9,8 +9,12 @@ import { openQueue } from './queue/open-queue.ts';
 import { Registry } from './registry/registry.ts';
 import { openStore, type Store } from './store/db.ts';
 import { versionIdFor } from './store/versions.ts';
+import { type Pollers, startPollers } from './triggers/poller.ts';
+import { type Scheduler, startScheduler } from './triggers/scheduler.ts';
+import { uuidv7 } from './util/ids.ts';
 import { startReconciler } from './worker/reconciler.ts';
 import { Worker } from './worker/worker.ts';
+import type { Workflow } from './workflow/types.ts';
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -22,6 +26,8 @@ export interface RuntimeOptions {
   /** Follow the workflow and action folders as they change (serve). */
   watch: boolean;
   concurrency?: number;
+  /** Fire schedules and run pollers (serve). */
+  triggers?: boolean;
 }
 
 /** Store, queue, registry, metrics and (optionally) workers and reconciler, wired from config. */
@@ -31,6 +37,8 @@ export interface Runtime extends ApiDeps {
   logger: Logger;
   metrics: ReturnType<typeof createMetrics>;
   worker?: Worker;
+  scheduler?: Scheduler;
+  pollers?: Pollers;
   close(): Promise<void>;
 }
 
@@ -106,6 +114,44 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       })
     : undefined;
 
+  // Triggers start runs only for files that load now; a broken file keeps its last good definition
+  // for runs in flight, but fires nothing until it is fixed (as the API refuses to start it).
+  const startable = function* (): Iterable<Workflow> {
+    const broken = new Set(
+      registry
+        .entries()
+        .filter((e) => e.problems.length > 0)
+        .map((e) => e.name),
+    );
+    for (const [name, workflow] of registry.workflows()) if (!broken.has(name)) yield workflow;
+  };
+  const triggerLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => logger[level](message);
+  const scheduler = options.triggers
+    ? startScheduler({
+        db: store.db,
+        start: (request) => startRun(deps, request),
+        workflows: startable,
+        tickMs: config.schedulerTickMs,
+        graceMs: config.scheduleGraceMs,
+        log: triggerLog,
+      })
+    : undefined;
+  const pollers = options.triggers
+    ? startPollers({
+        db: store.db,
+        start: (request) => startRun(deps, request),
+        workflows: startable,
+        actions: () => registry.catalogue().actions,
+        env: actionEnvironment(config),
+        secrets: () => secretsFromEnv(process.env),
+        owner: `poller-${uuidv7()}`,
+        leaseMs: config.pollLeaseMs,
+        tickMs: config.pollTickMs,
+        maxBackoffMs: config.pollMaxBackoffMs,
+        log: triggerLog,
+      })
+    : undefined;
+
   return {
     config,
     db: store.db,
@@ -115,6 +161,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     logger,
     metrics,
     worker,
+    scheduler,
+    pollers,
     startRun(name: string, request: Omit<StartRunRequest, 'workflow'>) {
       const workflow = registry.workflows().get(name);
       if (!workflow) throw new NotFoundError(`no workflow named "${name}"`);
@@ -130,6 +178,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       return startRun(deps, { ...request, workflow });
     },
     async close() {
+      await scheduler?.stop();
+      await pollers?.stop();
       await reconciler?.stop();
       await worker?.stop(config.shutdownGraceMs);
       await registry.stop();

@@ -101,15 +101,44 @@ export const LogLine = z
 
 export const ScheduleSummary = z
   .object({
+    id: z.string().openapi({ description: "The entry's id (`id:` or a hash of cron and timezone)" }),
     cron: z.string(),
-    timezone: z.string().nullable(),
-    next_run_at: timestamp.nullable(),
+    timezone: z.string().openapi({ example: 'Europe/Berlin' }),
+    overlap: z.enum(['skip', 'queue', 'allow']),
+    catchup: z.enum(['none', 'latest', 'all']),
+    catchup_limit: z.number().int(),
+    next_run_at: timestamp.nullable().openapi({ description: 'Next scheduled time; null while paused' }),
+    next_runs: z.array(timestamp).openapi({ description: 'The next 3 scheduled times (empty while paused)' }),
   })
   .openapi('ScheduleSummary');
 
+export const PollStatus = z
+  .object({
+    primed: z.boolean().openapi({ description: 'The first poll recorded the items that already existed' }),
+    last_polled_at: timestamp.nullable(),
+    last_success_at: timestamp.nullable(),
+    next_poll_at: timestamp.nullable(),
+    failures: z.number().int().openapi({ description: 'Failed polls in a row (0 after a success)' }),
+    last_error: z.string().nullable(),
+    last_new_items: z.number().int().openapi({ description: 'Runs the last successful poll started' }),
+    leased: z.boolean().openapi({ description: 'An instance holds the poller lease now' }),
+  })
+  .openapi('PollStatus');
+
+export const PollSummary = z
+  .object({
+    action: z.string(),
+    interval_ms: z.number().int(),
+    items: z.string(),
+    key: z.string(),
+    fire_existing: z.boolean(),
+    status: PollStatus.nullable().openapi({ description: 'null until an instance has polled' }),
+  })
+  .openapi('PollSummary');
+
 export const TriggerSummary = z
   .object({
-    types: z.array(z.enum(['webhook', 'schedule', 'manual'])),
+    types: z.array(z.enum(['webhook', 'schedule', 'poll', 'manual'])),
     webhook: z
       .object({
         verify: z.string(),
@@ -118,9 +147,19 @@ export const TriggerSummary = z
       })
       .nullable(),
     schedule: z.array(ScheduleSummary),
+    schedule_paused: z.boolean().openapi({ description: 'Schedules paused from the API' }),
+    poll: PollSummary.nullable(),
     manual: z.object({ inputs: jsonObject }).nullable(),
   })
   .openapi('TriggerSummary');
+
+export const ScheduleState = z
+  .object({
+    workflow: z.string(),
+    paused: z.boolean(),
+    changed: z.boolean().openapi({ description: 'False when it already was in that state' }),
+  })
+  .openapi('ScheduleState');
 
 export const WorkflowSummary = z
   .object({

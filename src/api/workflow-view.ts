@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { z } from '@hono/zod-openapi';
-import { Cron } from 'croner';
 import type { Problem } from '../errors.ts';
 import type { WorkflowEntry } from '../registry/types.ts';
+import type { Db } from '../store/db.ts';
+import type { PollerRow } from '../store/schema.ts';
+import { pausedWorkflows, pollerStates } from '../store/triggers.ts';
+import { nextTimes } from '../triggers/schedule-times.ts';
 import { defaultWorkflowName } from '../workflow/loader.ts';
 import type { Workflow } from '../workflow/types.ts';
 import type { ApiDeps } from './deps.ts';
-import type { TriggerSummary, WorkflowSummary } from './schemas.ts';
+import type { PollStatus, TriggerSummary, WorkflowSummary } from './schemas.ts';
 
 /** How the API describes workflow files: the registry's entries, named, summarized, scheduled. */
 
@@ -43,35 +46,79 @@ function displayPath(deps: ApiDeps, file: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
-function nextRunAt(cron: string, timezone: string | undefined, now: Date): string | null {
-  try {
-    const job = new Cron(cron, { paused: true, ...(timezone ? { timezone } : {}) });
-    const next = job.nextRun(now);
-    job.stop();
-    return next ? next.toISOString() : null;
-  } catch {
-    return null;
-  }
+/** What the database knows about a workflow's triggers: pause flags and poller rows. */
+export interface TriggerState {
+  paused: ReadonlyMap<string, Date>;
+  pollers: ReadonlyMap<string, PollerRow>;
 }
 
-function triggersOf(workflow: Workflow | undefined, now: Date): z.infer<typeof TriggerSummary> {
+const NO_STATE: TriggerState = { paused: new Map(), pollers: new Map() };
+
+export async function loadTriggerState(db: Db): Promise<TriggerState> {
+  const [paused, pollers] = await Promise.all([pausedWorkflows(db), pollerStates(db)]);
+  return { paused, pollers };
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+function pollStatus(row: PollerRow | undefined, now: Date): z.infer<typeof PollStatus> | null {
+  if (!row) return null;
+  return {
+    primed: row.primed,
+    last_polled_at: iso(row.lastPolledAt),
+    last_success_at: iso(row.lastSuccessAt),
+    next_poll_at: iso(row.nextPollAt),
+    failures: row.failures,
+    last_error: row.lastError,
+    last_new_items: row.lastNewItems,
+    leased: row.leaseOwner !== null && (row.leaseExpiresAt?.getTime() ?? 0) > now.getTime(),
+  };
+}
+
+function triggersOf(
+  workflow: Workflow | undefined,
+  now: Date,
+  state: TriggerState,
+): z.infer<typeof TriggerSummary> {
   const t = workflow?.triggers ?? {};
   const types: z.infer<typeof TriggerSummary>['types'] = [];
   if (t.webhook) types.push('webhook');
   if (t.schedule?.length) types.push('schedule');
+  if (t.poll) types.push('poll');
   if (t.manual) types.push('manual');
   const hookPaths = workflow && t.webhook ? [`/hooks/${workflow.name}`] : [];
   if (t.webhook?.path && t.webhook.path !== workflow?.name) hookPaths.push(`/hooks/${t.webhook.path}`);
+  const paused = workflow ? state.paused.has(workflow.name) : false;
   return {
     types,
     webhook: t.webhook
       ? { verify: t.webhook.verify, paths: hookPaths, has_schema: t.webhook.schema !== undefined }
       : null,
-    schedule: (t.schedule ?? []).map((s) => ({
-      cron: s.cron,
-      timezone: s.timezone ?? null,
-      next_run_at: nextRunAt(s.cron, s.timezone, now),
-    })),
+    schedule: (t.schedule ?? []).map((s) => {
+      const next = paused ? [] : nextTimes(s, now, 3).map((d) => d.toISOString());
+      return {
+        id: s.id,
+        cron: s.cron,
+        timezone: s.timezone,
+        overlap: s.overlap,
+        catchup: s.catchup,
+        catchup_limit: s.catchupLimit,
+        next_run_at: next[0] ?? null,
+        next_runs: next,
+      };
+    }),
+    schedule_paused: paused,
+    poll:
+      t.poll && workflow
+        ? {
+            action: t.poll.action,
+            interval_ms: t.poll.intervalMs,
+            items: t.poll.items,
+            key: t.poll.key,
+            fire_existing: t.poll.fireExisting,
+            status: pollStatus(state.pollers.get(workflow.name), now),
+          }
+        : null,
     manual: t.manual ? { inputs: t.manual.inputs as Record<string, unknown> } : null,
   };
 }
@@ -80,8 +127,9 @@ export function summarize(
   deps: ApiDeps,
   entry: NamedEntry,
   now = new Date(),
+  state: TriggerState = NO_STATE,
 ): z.infer<typeof WorkflowSummary> {
-  const triggers = triggersOf(entry.workflow, now);
+  const triggers = triggersOf(entry.workflow, now, state);
   const times = triggers.schedule.map((s) => s.next_run_at).filter((t): t is string => t !== null);
   times.sort();
   return {

@@ -1,10 +1,18 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { listVersions } from '../store/run-queries.ts';
+import { pauseSchedules, resumeSchedules } from '../store/triggers.ts';
 import type { ApiDeps } from './deps.ts';
 import { presentRun, runUrl } from './present.ts';
-import { errorResponses, RunCreated, WorkflowDetail, WorkflowSummary } from './schemas.ts';
-import { definitionOf, findEntry, namedEntries, sourceOf, summarize } from './workflow-view.ts';
+import { errorResponses, RunCreated, ScheduleState, WorkflowDetail, WorkflowSummary } from './schemas.ts';
+import {
+  definitionOf,
+  findEntry,
+  loadTriggerState,
+  namedEntries,
+  sourceOf,
+  summarize,
+} from './workflow-view.ts';
 
 const NameParam = z.object({
   name: z.string().openapi({
@@ -85,21 +93,44 @@ const triggerRoute = createRoute({
   },
 });
 
+const scheduleRoute = (action: 'pause' | 'resume') =>
+  createRoute({
+    method: 'post',
+    path: `/api/workflows/{name}/schedules/${action}`,
+    tags: ['workflows'],
+    operationId: `${action}Schedules`,
+    summary:
+      action === 'pause'
+        ? "Pause the workflow's schedules (no file change; survives restarts)"
+        : "Resume the workflow's schedules; times passed while paused are not caught up",
+    request: { params: NameParam },
+    responses: {
+      200: {
+        description: action === 'pause' ? 'Paused (or already paused)' : 'Running again (or never paused)',
+        content: { 'application/json': { schema: ScheduleState } },
+      },
+      ...errorResponses(404, 409),
+    },
+  });
+const pauseRoute = scheduleRoute('pause');
+const resumeRoute = scheduleRoute('resume');
+
 /** The same route, routed (not documented) with a name that may contain unencoded "/". */
 function slashyTwin<R extends RouteConfig>(route: R): R {
   return { ...route, path: route.path.replace('{name}', '{name{.+}}'), hide: true };
 }
 
 export function registerWorkflowRoutes(app: OpenAPIHono, deps: ApiDeps): void {
-  app.openapi(listRoute, (c) => {
+  app.openapi(listRoute, async (c) => {
     const now = new Date();
-    return c.json({ workflows: namedEntries(deps).map((e) => summarize(deps, e, now)) }, 200);
+    const state = await loadTriggerState(deps.db);
+    return c.json({ workflows: namedEntries(deps).map((e) => summarize(deps, e, now, state)) }, 200);
   });
 
   const getHandler = async (name: string) => {
     const entry = findEntry(deps, name);
     if (!entry) throw new NotFoundError(`no workflow named "${name}"`);
-    const summary = summarize(deps, entry);
+    const summary = summarize(deps, entry, new Date(), await loadTriggerState(deps.db));
     const versions = await listVersions(deps.db, name);
     return {
       ...summary,
@@ -142,4 +173,23 @@ export function registerWorkflowRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   };
   app.openapi(triggerRoute, trigger);
   app.openapi(slashyTwin(triggerRoute), trigger as never);
+
+  const scheduleHandler = async (name: string, pause: boolean) => {
+    const entry = findEntry(deps, name);
+    if (!entry) throw new NotFoundError(`no workflow named "${name}"`);
+    if (!entry.workflow?.triggers.schedule?.length) {
+      throw new ConflictError(`workflow "${name}" has no on.schedule to ${pause ? 'pause' : 'resume'}`);
+    }
+    const changed = pause ? await pauseSchedules(deps.db, name) : await resumeSchedules(deps.db, name);
+    return { workflow: name, paused: pause, changed };
+  };
+  for (const [route, pause] of [
+    [pauseRoute, true],
+    [resumeRoute, false],
+  ] as const) {
+    const handler: Parameters<typeof app.openapi<typeof route>>[1] = async (c) =>
+      c.json(await scheduleHandler(c.req.valid('param').name, pause), 200);
+    app.openapi(route, handler);
+    app.openapi(slashyTwin(route), handler as never);
+  }
 }

@@ -92,7 +92,12 @@ export async function serveCommand(): Promise<number> {
   const config = loadConfig(process.env);
   const embedded = !config.redisUrl;
   keepRunningOnStrayErrors();
-  const runtime = await openRuntime(config, { workers: embedded, reconciler: true, watch: true });
+  const runtime = await openRuntime(config, {
+    workers: embedded,
+    reconciler: true,
+    watch: true,
+    triggers: true,
+  });
   const app = createApp(runtime);
   const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch });
   const where = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;

@@ -12,7 +12,15 @@ export interface TriggerData {
   body?: unknown;
   headers?: Record<string, string>;
   query?: Record<string, string>;
+  /** Schedules: the time the run was scheduled for (not when it started), and the entry's id. */
   scheduled_at?: string;
+  schedule?: string;
+  /** Polls: the new item this run is for. */
+  item?: unknown;
+  /** Set on runs of times missed while no scheduler ran, started late by `catchup`. */
+  catchup?: boolean;
+  /** Set on runs a backfill started. */
+  backfill?: boolean;
 }
 
 export interface TaskResult {

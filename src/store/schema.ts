@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -109,7 +110,67 @@ export const taskLogs = pgTable(
   (t) => [index('task_logs_run').on(t.runId, t.id)],
 );
 
+/** Per schedule entry: the latest scheduled time the schedulers have dealt with (fired, skipped or missed). */
+export const scheduleCursors = pgTable(
+  'schedule_cursors',
+  {
+    workflow: text('workflow').notNull(),
+    entry: text('entry').notNull(),
+    lastAt: ts('last_at').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workflow, t.entry] })],
+);
+
+/** Scheduled times of `overlap: queue` entries waiting for the entry's previous run to end. */
+export const scheduleBacklog = pgTable(
+  'schedule_backlog',
+  {
+    workflow: text('workflow').notNull(),
+    entry: text('entry').notNull(),
+    scheduledAt: ts('scheduled_at').notNull(),
+    /** Missed during downtime and kept by `catchup`: its run says `trigger.catchup: true`. */
+    catchup: boolean('catchup').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workflow, t.entry, t.scheduledAt] })],
+);
+
+/** A row means the workflow's schedules are paused (set from the API, not the file). */
+export const schedulePauses = pgTable('schedule_pauses', {
+  workflow: text('workflow').primaryKey(),
+  pausedAt: ts('paused_at').notNull().defaultNow(),
+});
+
+/** One poller per workflow: who holds its lease (database clock), and how its polls went. */
+export const pollers = pgTable('pollers', {
+  workflow: text('workflow').primaryKey(),
+  leaseOwner: text('lease_owner'),
+  leaseExpiresAt: ts('lease_expires_at'),
+  /** False until the first poll recorded what already existed. */
+  primed: boolean('primed').notNull().default(false),
+  nextPollAt: ts('next_poll_at'),
+  lastPolledAt: ts('last_polled_at'),
+  lastSuccessAt: ts('last_success_at'),
+  failures: integer('failures').notNull().default(0),
+  lastError: text('last_error'),
+  /** Runs the last successful poll started. */
+  lastNewItems: integer('last_new_items').notNull().default(0),
+});
+
+/** Item keys a workflow's poller has seen; an item whose key is here never fires again. */
+export const pollSeen = pgTable(
+  'poll_seen',
+  {
+    workflow: text('workflow').notNull(),
+    key: text('key').notNull(),
+    seenAt: ts('seen_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workflow, t.key] })],
+);
+
 export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type TaskRunRow = typeof taskRuns.$inferSelect;
 export type TaskLogRow = typeof taskLogs.$inferSelect;
+export type PollerRow = typeof pollers.$inferSelect;

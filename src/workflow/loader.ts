@@ -11,6 +11,7 @@ import { DocumentPositions, formatPath } from './positions.ts';
 import type { SchemaLike } from './schema-walk.ts';
 import { WORKFLOW_NAME, workflowFileSchema } from './spec.ts';
 import { checkTemplates, findMustache } from './template-checks.ts';
+import { checkTriggers } from './trigger-checks.ts';
 import type { Workflow } from './types.ts';
 import { issuesToFindings } from './zod-problems.ts';
 
@@ -103,6 +104,7 @@ export function loadWorkflowText(text: string, options: LoadTextOptions): LoadRe
     });
   }
   if (options.catalogue) findings.push(...checkActions(structure.tasks, options.catalogue, data));
+  findings.push(...checkTriggers(data, options.catalogue));
 
   for (const finding of findings) {
     const at = finding.snippet

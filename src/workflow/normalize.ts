@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto';
-import type { RetryFile, StepFile, TaskFile, WebhookFile, WorkflowFile } from './spec.ts';
+import type {
+  PollFile,
+  RetryFile,
+  ScheduleFile,
+  StepFile,
+  TaskFile,
+  WebhookFile,
+  WorkflowFile,
+} from './spec.ts';
 import { scanTemplate } from './templates.ts';
 import {
+  DEFAULT_CATCHUP_LIMIT,
   DEFAULT_HMAC_HEADER,
   DEFAULT_PARALLELISM,
+  DEFAULT_POLL_TIMEOUT_MS,
   DEFAULT_RETRY,
+  type PollTrigger,
   type RetryPolicy,
+  type ScheduleTrigger,
   type TaskSpec,
   type Triggers,
   type WebhookTrigger,
@@ -131,9 +143,40 @@ function toTriggers(on: WorkflowFile['on']): Triggers {
   const triggers: Triggers = {};
   if (!on) return triggers;
   if (on.webhook) triggers.webhook = toWebhook(on.webhook);
-  if (on.schedule) triggers.schedule = on.schedule;
+  if (on.schedule) triggers.schedule = on.schedule.map(toSchedule);
+  if (on.poll) triggers.poll = toPoll(on.poll);
   if (on.manual) triggers.manual = { inputs: on.manual.inputs ?? {} };
   return triggers;
+}
+
+/** The id a schedule entry without `id:` gets: stable while its cron and timezone stay the same. */
+export function scheduleEntryId(cron: string, timezone: string): string {
+  return createHash('sha256').update(`${cron.trim()}|${timezone}`).digest('hex').slice(0, 10);
+}
+
+function toSchedule(entry: Partial<ScheduleFile> & { cron: string }): ScheduleTrigger {
+  const timezone = entry.timezone ?? 'UTC';
+  return {
+    id: entry.id ?? scheduleEntryId(entry.cron, timezone),
+    cron: entry.cron,
+    timezone,
+    inputs: entry.input ?? entry.inputs ?? {},
+    overlap: entry.overlap ?? 'skip',
+    catchup: entry.catchup ?? 'none',
+    catchupLimit: entry.catchup_limit ?? DEFAULT_CATCHUP_LIMIT,
+  };
+}
+
+function toPoll(poll: PollFile): PollTrigger {
+  return {
+    action: poll.action,
+    inputs: poll.inputs ?? {},
+    intervalMs: poll.interval,
+    items: poll.items,
+    key: poll.key ?? 'item.id',
+    fireExisting: poll.fire_existing ?? false,
+    timeoutMs: poll.timeout ?? DEFAULT_POLL_TIMEOUT_MS,
+  };
 }
 
 const VERIFY_ALIASES: Record<string, WebhookVerify> = { standard: 'standard-webhooks', hmac: 'hmac-sha256' };

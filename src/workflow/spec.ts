@@ -190,20 +190,72 @@ function idempotencyKeyProblem(text: string): string | undefined {
   return undefined;
 }
 
+/** An explicit schedule entry id; it names the entry in idempotency keys, state and the API. */
+export const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Rules across fields (input vs inputs, catchup_limit without catchup: all) are in trigger-checks.ts. */
+const scheduleEntrySchema = z.strictObject({
+  cron: cronSchema,
+  id: z
+    .string()
+    .max(64)
+    .regex(SCHEDULE_ID, 'a schedule id uses letters, digits, "_", "-" and "."')
+    .optional(),
+  timezone: timezoneSchema.optional(),
+  input: z.record(z.string(), z.unknown()).optional(),
+  /** The older spelling of `input`. */
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  overlap: z.enum(['skip', 'queue', 'allow']).optional(),
+  catchup: z.enum(['none', 'latest', 'all']).optional(),
+  catchup_limit: z.int().min(1).max(1000).optional(),
+});
+
+/** A json-e expression, bare (`output.body.items`) or wrapped (`${output.body.items}`), reading only `allowed`. */
+const expressionSchema = (allowed: readonly string[]) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      const problem = expressionProblem(text, allowed);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+function expressionProblem(text: string, allowed: readonly string[]): string | undefined {
+  const trimmed = text.trim();
+  const scan = scanTemplate(trimmed);
+  if (scan.error) return scan.error;
+  const wrapped = trimmed.startsWith('${') && trimmed.endsWith('}') && scan.expressions.length === 1;
+  const expr = wrapped ? (scan.expressions[0]?.expr ?? '') : trimmed;
+  const error = expressionSyntaxError(expr);
+  if (error) return `"${text}" is not a valid expression: ${error}`;
+  const other = rootIdentifiers(expr).find(
+    (name) => !allowed.includes(name) && !(name in templateFunctions) && !isJsoneBuiltin(name),
+  );
+  if (other) return `"${text}" reads "${other}"; this expression can read only ${allowed.join(', ')}`;
+  return undefined;
+}
+
+/** Interval floor: a tighter loop would mostly measure the poller itself. */
+const MIN_POLL_INTERVAL_MS = 250;
+
+const pollSchema = z.strictObject({
+  action: z.string().min(1),
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  interval: durationSchema.refine((ms) => ms >= MIN_POLL_INTERVAL_MS, {
+    message: `a poll interval must be at least ${MIN_POLL_INTERVAL_MS}ms`,
+  }),
+  items: expressionSchema(['output', 'vars']),
+  key: expressionSchema(['item']).optional(),
+  fire_existing: z.boolean().optional(),
+  timeout: durationSchema.optional(),
+});
+
 export const triggersSchema = z.strictObject({
   webhook: enabled(webhookSchema).optional(),
   schedule: z
-    .union([
-      cronSchema.transform((cron) => [{ cron }]),
-      z.array(
-        z.strictObject({
-          cron: cronSchema,
-          timezone: timezoneSchema.optional(),
-          inputs: z.record(z.string(), z.unknown()).optional(),
-        }),
-      ),
-    ])
+    .union([cronSchema.transform((cron) => [{ cron }]), z.array(scheduleEntrySchema).min(1)])
     .optional(),
+  poll: pollSchema.optional(),
   manual: enabled(
     z.strictObject({
       inputs: z.record(z.string(), inputDeclSchema).optional(),
@@ -244,3 +296,5 @@ export type StepFile = z.output<typeof stepSchema>;
 export type RetryFile = z.output<typeof retrySchema>;
 export type InputDecl = z.output<typeof inputDeclSchema>;
 export type WebhookFile = z.output<typeof webhookSchema>;
+export type ScheduleFile = z.output<typeof scheduleEntrySchema>;
+export type PollFile = z.output<typeof pollSchema>;

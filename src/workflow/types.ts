@@ -47,17 +47,45 @@ export interface WebhookTrigger {
 /** The header `hmac-sha256` reads when the workflow names none. */
 export const DEFAULT_HMAC_HEADER = 'x-signature';
 
+export type Overlap = 'skip' | 'queue' | 'allow';
+export type Catchup = 'none' | 'latest' | 'all';
+
 export interface ScheduleTrigger {
+  /** Names the entry in idempotency keys and scheduler state: `id:` or a hash of cron and timezone. */
+  id: string;
   cron: string;
-  timezone?: string;
-  inputs?: Record<string, unknown>;
+  /** IANA name; UTC unless the file says otherwise. */
+  timezone: string;
+  /** Becomes the run's `trigger.inputs`. */
+  inputs: Record<string, unknown>;
+  overlap: Overlap;
+  catchup: Catchup;
+  /** With catchup `all`: at most this many missed times (the latest ones) start. */
+  catchupLimit: number;
+}
+
+export interface PollTrigger {
+  action: string;
+  /** json-e templates over `secrets` and `vars`, rendered before each poll. */
+  inputs: Record<string, unknown>;
+  intervalMs: number;
+  /** Expression over `output` (and `vars`) giving the list of items. */
+  items: string;
+  /** Expression over `item` giving its identity. */
+  key: string;
+  fireExisting: boolean;
+  timeoutMs: number;
 }
 
 export interface Triggers {
   webhook?: WebhookTrigger;
   schedule?: ScheduleTrigger[];
+  poll?: PollTrigger;
   manual?: { inputs: Record<string, InputDecl> };
 }
+
+export const DEFAULT_CATCHUP_LIMIT = 10;
+export const DEFAULT_POLL_TIMEOUT_MS = 30_000;
 
 export interface Workflow {
   name: string;

@@ -81,8 +81,19 @@ describe('GET /api/workflows', () => {
     expect(hello.version).toMatch(/^[0-9a-f]{64}$/);
     const next = hello.next_run_at as string;
     expect(hello.triggers.schedule).toEqual([
-      { cron: '0 9 * * 1-5', timezone: 'Europe/Berlin', next_run_at: next },
+      {
+        id: expect.stringMatching(/^[0-9a-f]{10}$/),
+        cron: '0 9 * * 1-5',
+        timezone: 'Europe/Berlin',
+        overlap: 'skip',
+        catchup: 'none',
+        catchup_limit: 10,
+        next_run_at: next,
+        next_runs: [next, expect.any(String), expect.any(String)],
+      },
     ]);
+    expect(hello.triggers.schedule_paused).toBe(false);
+    expect(hello.triggers.poll).toBeNull();
     expect(new Date(next).getTime()).toBeGreaterThan(Date.now());
     // 09:00 on a weekday, Berlin time, whatever the server's time zone
     expect(berlin(next)).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 09:00$/);

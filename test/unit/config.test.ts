@@ -26,6 +26,23 @@ describe('loadConfig', () => {
     });
   });
 
+  it('has scheduler and poller settings with defaults, as durations', () => {
+    expect(loadConfig({})).toMatchObject({
+      schedulerTickMs: 1000,
+      scheduleGraceMs: 2000,
+      pollTickMs: 1000,
+      pollLeaseMs: 30_000,
+      pollMaxBackoffMs: 300_000,
+    });
+    expect(loadConfig({ BATON_SCHEDULE_GRACE: '1m', BATON_POLL_LEASE: '10s' })).toMatchObject({
+      scheduleGraceMs: 60_000,
+      pollLeaseMs: 10_000,
+    });
+    expect(errorOf({ BATON_SCHEDULER_TICK: 'often' })).toBe(
+      'BATON_SCHEDULER_TICK: "often" is not a duration; write e.g. 30s or 5m (got "often")',
+    );
+  });
+
   it('binds to all interfaces only when tokens are configured', () => {
     expect(loadConfig({ BATON_API_TOKENS: 'a,b' }).host).toBe('0.0.0.0');
     expect(loadConfig({ BATON_API_TOKENS: 'a, b' }).apiTokens).toEqual(['a', 'b']);

@@ -384,6 +384,155 @@ describe('loader: one fixture per problem class', () => {
   });
 });
 
+describe('loader: schedule and poll triggers', () => {
+  it('bad cron, time zone, catchup_limit, overlap, duplicate ids, poll action, interval and expressions', () => {
+    expect(problemsOf('bad-triggers').map((p) => `${p.line}:${p.column} ${p.message}`)).toEqual([
+      '3:13 "on.schedule[0].cron" is invalid: "61 * * * *" is not a valid cron expression: CronPattern: Invalid value for minute: 61',
+      '5:17 "on.schedule[1].timezone" is invalid: "Europe/Berln" is not a known IANA time zone (e.g. Europe/Berlin, UTC)',
+      '7:22 "on.schedule[1].catchup_limit" must be at least 1 (got 0)',
+      '9:7 on.schedule[2]: catchup_limit bounds catchup: all; set catchup: all or remove it',
+      '10:16 "on.schedule[2].overlap" must be one of skip, queue, allow (got "wait")',
+      '14:11 schedule id "twice" is already used by on.schedule[3]; ids must be unique',
+      '16:13 unknown action "http.requst" in on.poll; did you mean "http.request"?',
+      '17:15 "on.poll.interval" is invalid: a poll interval must be at least 250ms',
+      '18:12 "on.poll.items" is invalid: "output.body[" is not a valid expression: unexpected end of expression',
+      '19:10 "on.poll.key" is invalid: "trigger.body.id" reads "trigger"; this expression can read only item',
+    ]);
+  });
+
+  it('two entries with the same cron and time zone need ids; input and inputs are one field', () => {
+    expect(
+      messages(`on:
+  schedule:
+    - cron: "0 9 * * *"
+    - cron: "0 9 * * *"
+      input: { a: 1 }
+      inputs: { a: 1 }
+steps:
+  - run: "true"
+`),
+    ).toEqual([
+      '4:13 on.schedule[0] has the same cron and timezone; give one of them an "id:" to tell them apart',
+      '6:7 on.schedule[1]: write either "input" or its older spelling "inputs", not both',
+    ]);
+  });
+
+  it("checks a schedule entry's input against the declared inputs", () => {
+    expect(
+      messages(`on:
+  manual:
+    inputs:
+      size: { type: integer, required: true }
+  schedule:
+    - cron: "0 9 * * *"
+      input: { size: big }
+    - cron: "0 10 * * *"
+      input: { color: red }
+steps:
+  - run: "true"
+`),
+    ).toEqual([
+      '7:14 on.schedule[0]: the runs it starts would be refused: input "size" must be an integer (got "big") (see on.manual.inputs)',
+      '9:14 on.schedule[1]: the runs it starts would be refused: unknown input "color" (declared: size) (see on.manual.inputs)',
+    ]);
+  });
+
+  it('checks static poll inputs against the action, and what templated ones read', () => {
+    expect(
+      messages(`on:
+  poll:
+    action: http.request
+    inputs: { url: 5, method: "\${trigger.body.method}" }
+    interval: 1m
+    items: output.body
+steps:
+  - run: "true"
+`),
+    ).toEqual([
+      '4:31 on.poll.inputs.method reads "trigger", which does not exist before a run; a poll\'s inputs can read secrets, vars and workflow',
+    ]);
+    expect(
+      messages(`on:
+  poll:
+    action: http.request
+    inputs: { url: 5 }
+    interval: 1m
+    items: output.body
+steps:
+  - run: "true"
+`),
+    ).toEqual(['4:20 "on.poll.inputs.url" must be a string (got 5)']);
+    expect(
+      messages(`on:
+  poll:
+    action: http.request
+    inputs:
+      url: "https://example.com"
+      query: { a: ["\${tasks.x.output}", "\${secrets.A"] }
+    interval: 1m
+    items: output.body
+steps:
+  - run: "true"
+`),
+    ).toEqual([
+      '6:20 on.poll.inputs.query.a[0] reads "tasks", which does not exist before a run; a poll\'s inputs can read secrets, vars and workflow',
+      '6:41 on.poll.inputs.query.a[1] has an unterminated ${ ... } expression; close it with }',
+    ]);
+  });
+
+  it('normalizes entries: UTC by default, ids, input (or inputs), overlap skip, catchup none', () => {
+    const { workflow } = load(`on:
+  schedule:
+    - cron: "0 9 * * 1-5"
+      id: weekday
+      timezone: Europe/Berlin
+      input: { size: 3 }
+      overlap: queue
+      catchup: all
+      catchup_limit: 5
+    - cron: "*/10 * * * * *"
+      inputs: { old: true }
+  poll:
+    action: http.request
+    inputs: { url: "https://example.com/items" }
+    interval: 30s
+    items: output.body.items
+    fire_existing: true
+steps:
+  - run: "true"
+`);
+    expect(workflow?.triggers.schedule).toEqual([
+      {
+        id: 'weekday',
+        cron: '0 9 * * 1-5',
+        timezone: 'Europe/Berlin',
+        inputs: { size: 3 },
+        overlap: 'queue',
+        catchup: 'all',
+        catchupLimit: 5,
+      },
+      {
+        id: expect.stringMatching(/^[0-9a-f]{10}$/),
+        cron: '*/10 * * * * *',
+        timezone: 'UTC',
+        inputs: { old: true },
+        overlap: 'skip',
+        catchup: 'none',
+        catchupLimit: 10,
+      },
+    ]);
+    expect(workflow?.triggers.poll).toEqual({
+      action: 'http.request',
+      inputs: { url: 'https://example.com/items' },
+      intervalMs: 30_000,
+      items: 'output.body.items',
+      key: 'item.id',
+      fireExisting: true,
+      timeoutMs: 30_000,
+    });
+  });
+});
+
 describe('loader: reporting', () => {
   it('reports every problem of a file in one go, sorted, without cascades', () => {
     // notify's dependency is misspelt: its reads of fetch_issue are not also reported as "not upstream".
