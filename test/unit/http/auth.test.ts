@@ -255,6 +255,17 @@ describe('login form and session cookie', () => {
     expect(ok.status).toBe(201);
   });
 
+  it('without Sec-Fetch-Site (older browsers), a cookie write must come from this host by its Origin', async () => {
+    const cookie = cookiePair(await login(app, TOKENS[0] as string));
+    const post = (headers: Record<string, string>) =>
+      app.request('http://baton.test/api/runs', { method: 'POST', headers: { Cookie: cookie, ...headers } });
+    expect((await post({ Origin: 'http://baton.test', Host: 'baton.test' })).status).toBe(201);
+    expect((await post({ Origin: 'https://evil.example', Host: 'baton.test' })).status).toBe(403);
+    expect((await post({ Origin: 'null', Host: 'baton.test' })).status).toBe(403);
+    // No Origin either: not a browser's cross-site form (curl with a saved cookie).
+    expect((await post({})).status).toBe(201);
+  });
+
   it('refuses a login posted from another site', async () => {
     const res = await app.request('/login', {
       method: 'POST',
