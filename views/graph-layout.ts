@@ -70,15 +70,45 @@ function levelCount(nodes: readonly GraphNode[], edges: readonly GraphEdge[]): n
   }
 }
 
-export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEdge[]): GraphLayout {
-  const ids = new Set(nodes.map((n) => n.id));
-  const drawn = edges.filter((e) => ids.has(e.from) && ids.has(e.to) && e.from !== e.to);
+interface Positions {
+  width: number;
+  height: number;
+  direction: 'LR' | 'TB';
+  nodes: Map<string, { x: number; y: number; width: number; height: number }>;
+  edges: Point[][];
+}
+
+/**
+ * Layouts by graph shape. dagre takes several milliseconds for 50 tasks, and a run page asks
+ * for the same shape (its pinned version) every second while it polls; statuses only colour it.
+ */
+const cache = new Map<string, Positions>();
+const CACHE_SIZE = 500;
+
+/** For benchmarks: the cost of a page whose graph was never laid out. */
+export function clearLayoutCache(): void {
+  cache.clear();
+}
+
+function shapeKey(nodes: readonly GraphNode[], edges: readonly GraphEdge[]): string {
+  return JSON.stringify([nodes.map((n) => [n.id, n.detail ?? '']), edges.map((e) => [e.from, e.to])]);
+}
+
+function positions(nodes: readonly GraphNode[], drawn: readonly GraphEdge[]): Positions {
+  const key = shapeKey(nodes, drawn);
+  const hit = cache.get(key);
+  if (hit) {
+    // Least recently used goes first: re-insert to keep this one.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
   const direction = levelCount(nodes, drawn) > MAX_LR_LEVELS ? 'TB' : 'LR';
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({
     rankdir: direction,
     nodesep: 18,
-    ranksep: direction === 'LR' ? 44 : 32,
+    ranksep: direction === 'LR' ? 44 : 40,
     marginx: MARGIN,
     marginy: MARGIN,
   });
@@ -89,14 +119,32 @@ export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEd
   });
   dagre.layout(g);
   const graph = g.graph();
-  return {
+  const laid: Positions = {
     width: Math.ceil(graph.width ?? 0),
     height: Math.ceil(graph.height ?? 0),
     direction,
-    nodes: nodes.map((n) => {
-      const laid = g.node(n.id);
-      return { ...n, x: laid.x ?? 0, y: laid.y ?? 0, width: laid.width, height: laid.height };
-    }),
-    edges: drawn.map((e, i) => ({ ...e, points: g.edge(e.from, e.to, String(i))?.points ?? [] })),
+    nodes: new Map(
+      nodes.map((n) => {
+        const at = g.node(n.id);
+        return [n.id, { x: at.x ?? 0, y: at.y ?? 0, width: at.width, height: at.height }];
+      }),
+    ),
+    edges: drawn.map((e, i) => g.edge(e.from, e.to, String(i))?.points ?? []),
+  };
+  cache.set(key, laid);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return laid;
+}
+
+export function layoutGraph(nodes: readonly GraphNode[], edges: readonly GraphEdge[]): GraphLayout {
+  const ids = new Set(nodes.map((n) => n.id));
+  const drawn = edges.filter((e) => ids.has(e.from) && ids.has(e.to) && e.from !== e.to);
+  const laid = positions(nodes, drawn);
+  return {
+    width: laid.width,
+    height: laid.height,
+    direction: laid.direction,
+    nodes: nodes.map((n) => ({ ...n, ...(laid.nodes.get(n.id) ?? { x: 0, y: 0, width: 0, height: 0 }) })),
+    edges: drawn.map((e, i) => ({ ...e, points: laid.edges[i] ?? [] })),
   };
 }

@@ -63,7 +63,7 @@ function Edge({ edge, marker }: { edge: LaidEdge; marker: string }) {
   const cls = `dag-edge${edge.label ? ' dag-edge-conditional' : ''}${edge.cycle ? ' dag-edge-cycle' : ''}`;
   return (
     <g class={cls}>
-      <path d={pathOf(edge.points)} marker-end={`url(#${marker})`} />
+      <path d={pathOf(edge.points)} marker-end={`url(#${edge.cycle ? `${marker}-cycle` : marker})`} />
       {edge.label && mid && (
         <text class="dag-edge-label" x={mid.x} y={mid.y - 4} text-anchor="middle">
           {edge.label}
@@ -103,6 +103,17 @@ export function DagSvg({ nodes, edges, id }: { nodes: GraphNode[]; edges: GraphE
             orient="auto"
           >
             <path d="M0 0 L10 5 L0 10 z" class="dag-arrow" />
+          </marker>
+          <marker
+            id={`${marker}-cycle`}
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto"
+          >
+            <path d="M0 0 L10 5 L0 10 z" class="dag-arrow-cycle" />
           </marker>
         </defs>
         {laid.edges.map((e) => (
