@@ -160,6 +160,7 @@ describe('pages in Chromium', () => {
     await page.locator('#task-fetch summary').click();
     await page.locator('#task-fetch').getByText(`reused from run ${first}`).waitFor();
     await page.getByRole('link', { name: first.slice(-8) }).waitFor();
+    await expect(page.locator('.tl-row[data-task="fetch"]').count()).resolves.toBe(0);
     await screenshot(page, 'run-retried');
     await page.close();
   });
@@ -211,6 +212,18 @@ describe('pages in Chromium', () => {
     await page.locator('#playground-result .problems').getByText('cycle in depends_on').waitFor();
     await page.locator('#playground-result .dag-edge-cycle').first().waitFor();
     await screenshot(page, 'playground-cycle');
+    await page.close();
+  });
+
+  it("shows each workflow's last run and history on the overview", async () => {
+    const page = await newPage();
+    await page.goto('/');
+    await page.locator('tr[data-workflow="fails"] .strip-cell.st-failed').first().waitFor();
+    await page.locator('tr[data-workflow="flaky"] .strip-cell.st-succeeded').first().waitFor();
+    await expect(
+      page.locator('tr[data-workflow="long"] td[data-label="Last run"]').innerText(),
+    ).resolves.toContain('cancelled');
+    await screenshot(page, 'overview-history');
     await page.close();
   });
 

@@ -2,6 +2,8 @@ import type { TaskRunRow } from '../../src/store/schema.ts';
 import { statusClass, statusIcon, statusLabel } from './status.tsx';
 import { elapsedMs, formatDuration } from './time.tsx';
 
+export const isReused = (row: TaskRunRow) => row.reason?.startsWith('reused from run ') === true;
+
 /** Bars are drawn in a 1000-wide SVG stretched to the row: no inline styles (the CSP allows none). */
 const SCALE = 1000;
 
@@ -20,7 +22,8 @@ export function Timeline({
   runEnd: Date | null;
   now: Date;
 }) {
-  const started = rows.filter((r) => r.startedAt !== null);
+  // Attempts a retry-from-failed copied from the original run did not run in this one.
+  const started = rows.filter((r) => r.startedAt !== null && !isReused(r));
   if (started.length === 0 || !runStart) return <p class="empty">No task has started yet.</p>;
   const origin = Math.min(runStart.getTime(), ...started.map((r) => (r.startedAt as Date).getTime()));
   const end = Math.max((runEnd ?? now).getTime(), ...started.map((r) => (r.finishedAt ?? now).getTime()));

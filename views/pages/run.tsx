@@ -10,7 +10,7 @@ import { JsonBlock } from '../components/json.tsx';
 import { shortId } from '../components/runs-table.tsx';
 import { ACTIVE_STATUSES, StatusBadge } from '../components/status.tsx';
 import { elapsedMs, formatDuration, Time } from '../components/time.tsx';
-import { Timeline } from '../components/timeline.tsx';
+import { isReused, Timeline } from '../components/timeline.tsx';
 import { type PageDeps, runHref, workflowHref } from '../render.tsx';
 import { RunActions } from './run-actions.tsx';
 import { shortHash } from './workflow.tsx';
@@ -156,6 +156,11 @@ function Task({ task, data }: { task: TaskView; data: RunData }) {
         <StatusBadge status={task.status} />
         <span class="task-id">{task.id}</span>
         <span class="muted mono small">{task.action}</span>
+        {latest && isReused(latest) && (
+          <span class="tag" title={latest.reason ?? undefined}>
+            reused
+          </span>
+        )}
         <span class="task-meta muted small">
           {tried > 1 && `${tried} attempts · `}
           {latest?.startedAt
