@@ -97,6 +97,17 @@ describe('workflow page', () => {
     expect(body).toContain('<option value="1">cheerful</option>');
   });
 
+  it('serves workflows whose names have a slash, and runs them', async () => {
+    ctx.registry.setFile('ops/deploy.yaml', 'tasks:\n  a: { action: test.step, inputs: { label: a } }\n');
+    const page = await get('/workflows/ops/deploy');
+    expect(page.res.status).toBe(200);
+    expect(page.body).toContain('action="/workflows/ops/deploy/runs"');
+    const started = await post('/workflows/ops/deploy/runs', form({ inputs_json: '{"x": 1}' }));
+    expect(started.res.status).toBe(303);
+    const run = await getRun(ctx.store.db, (started.res.headers.get('location') ?? '').slice(6));
+    expect(run).toMatchObject({ workflow: 'ops/deploy', trigger: { inputs: { x: 1 } } });
+  });
+
   it('answers an unknown workflow with a 404 page, or a fragment for htmx', async () => {
     const page = await get('/workflows/nope');
     expect(page.res.status).toBe(404);
