@@ -62,13 +62,24 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Script errors and console errors (a CSP violation shows there) of each open page. */
+const problems = new WeakMap<Page, string[]>();
+
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
-  // A page error or a failed request for our own assets is a bug, whatever the test checks.
-  page.on('pageerror', (err) => {
-    throw err;
+  const seen: string[] = [];
+  problems.set(page, seen);
+  page.on('pageerror', (err) => seen.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') seen.push(`console: ${msg.text()}`);
   });
   return page;
+}
+
+/** Closes the page; whatever the test checked, a script or CSP error on it is a failure. */
+async function done(page: Page): Promise<void> {
+  await page.close();
+  expect(problems.get(page) ?? []).toEqual([]);
 }
 
 /** Starts a run of `workflow` from its page's form and waits for the run page it leads to. */
@@ -102,7 +113,7 @@ describe('pages in Chromium', () => {
     );
     await expect(page.locator('tr[data-workflow="nightly"]').innerText()).resolves.toContain('0 3 * * *');
     await screenshot(page, 'overview');
-    await page.close();
+    await done(page);
   });
 
   it('triggers a workflow from its form and watches the run go from running to succeeded without a reload', async () => {
@@ -119,7 +130,7 @@ describe('pages in Chromium', () => {
     await page.locator('#task-hello summary').click();
     await page.locator('#task-hello .log').getByText('hello Ada (3)').waitFor();
     await screenshot(page, 'run-succeeded');
-    await page.close();
+    await done(page);
   });
 
   it("opens a failed task's error", async () => {
@@ -132,7 +143,7 @@ describe('pages in Chromium', () => {
     await deploy.locator('.error-message').getByText('permission denied for deploy bot').waitFor();
     await expect(page.locator('#task-notify').getAttribute('data-status')).resolves.toBe('skipped');
     await screenshot(page, 'run-failed');
-    await page.close();
+    await done(page);
   });
 
   it('cancels a long run', async () => {
@@ -144,7 +155,7 @@ describe('pages in Chromium', () => {
     await liveStatus(page, 'cancelled');
     await page.locator('[data-command="retry"]').waitFor();
     await screenshot(page, 'run-cancelled');
-    await page.close();
+    await done(page);
   });
 
   it('retries from failed: the succeeded task is reused and the run succeeds', async () => {
@@ -162,7 +173,7 @@ describe('pages in Chromium', () => {
     await page.getByRole('link', { name: first.slice(-8) }).waitFor();
     await expect(page.locator('.tl-row[data-task="fetch"]').count()).resolves.toBe(0);
     await screenshot(page, 'run-retried');
-    await page.close();
+    await done(page);
   });
 
   it('filters the runs list, keeping the filters in the address', async () => {
@@ -188,7 +199,7 @@ describe('pages in Chromium', () => {
     await page.reload();
     await expect(page.locator('#f-status').inputValue()).resolves.toBe('failed');
     await screenshot(page, 'runs-filtered');
-    await page.close();
+    await done(page);
   });
 
   it('shows a cycle error in the playground as you type', async () => {
@@ -212,7 +223,7 @@ describe('pages in Chromium', () => {
     await page.locator('#playground-result .problems').getByText('cycle in depends_on').waitFor();
     await page.locator('#playground-result .dag-edge-cycle').first().waitFor();
     await screenshot(page, 'playground-cycle');
-    await page.close();
+    await done(page);
   });
 
   it("shows each workflow's last run and history on the overview", async () => {
@@ -224,7 +235,7 @@ describe('pages in Chromium', () => {
       page.locator('tr[data-workflow="long"] td[data-label="Last run"]').innerText(),
     ).resolves.toContain('cancelled');
     await screenshot(page, 'overview-history');
-    await page.close();
+    await done(page);
   });
 
   it('reads at phone width in dark mode', async () => {
