@@ -9,8 +9,9 @@ import { DagSvg, graphOf } from '../components/dag.tsx';
 import { JsonBlock } from '../components/json.tsx';
 import { shortId } from '../components/runs-table.tsx';
 import { ACTIVE_STATUSES, StatusBadge } from '../components/status.tsx';
+import { ErrorSummary, groupLogs, TaskDetails, taskViews } from '../components/tasks.tsx';
 import { elapsedMs, formatDuration, Time } from '../components/time.tsx';
-import { isReused, Timeline } from '../components/timeline.tsx';
+import { Timeline } from '../components/timeline.tsx';
 import { type PageDeps, runHref, workflowHref } from '../render.tsx';
 import { RunActions } from './run-actions.tsx';
 import { shortHash } from './workflow.tsx';
@@ -50,141 +51,6 @@ export async function loadRun(deps: PageDeps, id: string, redactor: Redactor): P
   };
 }
 
-interface TaskView {
-  id: string;
-  action: string;
-  /** Newest first. */
-  attempts: TaskRunRow[];
-  status: string;
-}
-
-/** Tasks in the order of the pinned definition, each with its attempts; tasks not reached yet are pending. */
-function taskViews(data: RunData): TaskView[] {
-  const byTask = new Map<string, TaskRunRow[]>();
-  for (const row of data.tasks) {
-    const list = byTask.get(row.taskId);
-    if (list) list.push(row);
-    else byTask.set(row.taskId, [row]);
-  }
-  const defined = data.workflow?.tasks ?? [];
-  const ids = [
-    ...defined.map((t) => t.id),
-    ...[...byTask.keys()].filter((id) => !defined.some((t) => t.id === id)),
-  ];
-  const finished = FINISHED_STATUSES.has(data.run.status);
-  return ids.map((id) => {
-    const attempts = [...(byTask.get(id) ?? [])].sort((a, b) => b.attempt - a.attempt);
-    const latest = attempts[0];
-    return {
-      id,
-      action: latest?.action ?? defined.find((t) => t.id === id)?.action ?? '',
-      attempts,
-      status: latest?.status ?? (finished ? 'skipped' : 'pending'),
-    };
-  });
-}
-
-function ErrorSummary({ error, redactor }: { error: unknown; redactor: Redactor }) {
-  if (!error || typeof error !== 'object') return null;
-  const e = error as { code?: unknown; message?: unknown };
-  if (typeof e.message !== 'string') return null;
-  return (
-    <p class="error-message">
-      {typeof e.code === 'string' && <code>{e.code}</code>} {redactor.text(e.message)}
-    </p>
-  );
-}
-
-function Logs({ lines, redactor }: { lines: TaskLogRow[]; redactor: Redactor }) {
-  if (lines.length === 0) return null;
-  return (
-    <div class="jblock">
-      <div class="block-label">Log ({lines.length} lines)</div>
-      <pre class="log">
-        {lines.map((l) => (
-          <span
-            class={`log-line log-${l.level === 'error' || l.stream === 'stderr' ? 'error' : l.level === 'warn' ? 'warn' : 'info'}`}
-          >
-            <span class="log-at">{l.at.toISOString().slice(11, 23)}</span> {redactor.text(l.message)}
-            {'\n'}
-          </span>
-        ))}
-      </pre>
-    </div>
-  );
-}
-
-function Attempt({ row, logs, data }: { row: TaskRunRow; logs: TaskLogRow[]; data: RunData }) {
-  const { redactor, now } = data;
-  return (
-    <article class="attempt" data-attempt={row.attempt}>
-      <header class="attempt-head">
-        <strong>{row.attempt === 0 ? 'Not started' : `Attempt ${row.attempt}`}</strong>
-        <StatusBadge status={row.status} />
-        {row.startedAt && (
-          <span class="muted small">
-            started <Time at={row.startedAt} now={now} exact />
-          </span>
-        )}
-        {row.startedAt && (
-          <span class="muted small">
-            took {formatDuration(row.durationMs ?? elapsedMs(row.startedAt, row.finishedAt, now))}
-          </span>
-        )}
-        {row.retryAt && (
-          <span class="muted small">
-            retry <Time at={row.retryAt} now={now} />
-          </span>
-        )}
-      </header>
-      {row.reason && <p class="muted small">{redactor.text(row.reason)}</p>}
-      <ErrorSummary error={row.error} redactor={redactor} />
-      <JsonBlock label="Error" value={row.error} redactor={redactor} />
-      <JsonBlock label="Input" value={row.input} redactor={redactor} />
-      <JsonBlock label="Output" value={row.output} redactor={redactor} />
-      <Logs lines={logs} redactor={redactor} />
-    </article>
-  );
-}
-
-function Task({ task, data }: { task: TaskView; data: RunData }) {
-  const latest = task.attempts[0];
-  const tried = task.attempts.filter((a) => a.attempt > 0).length;
-  return (
-    <details class="task" id={`task-${task.id}`} data-task={task.id} data-status={task.status}>
-      <summary>
-        <StatusBadge status={task.status} />
-        <span class="task-id">{task.id}</span>
-        <span class="muted mono small">{task.action}</span>
-        {latest && isReused(latest) && (
-          <span class="tag" title={latest.reason ?? undefined}>
-            reused
-          </span>
-        )}
-        <span class="task-meta muted small">
-          {tried > 1 && `${tried} attempts · `}
-          {latest?.startedAt
-            ? formatDuration(latest.durationMs ?? elapsedMs(latest.startedAt, latest.finishedAt, data.now))
-            : ''}
-        </span>
-      </summary>
-      <div class="task-body">
-        {task.attempts.length === 0 ? (
-          <p class="muted">Not started.</p>
-        ) : (
-          task.attempts.map((row) => (
-            <Attempt
-              row={row}
-              logs={data.logs.filter((l) => l.taskId === row.taskId && l.attempt === row.attempt)}
-              data={data}
-            />
-          ))
-        )}
-      </div>
-    </details>
-  );
-}
-
 /**
  * Everything about a run that changes while it goes: status, buttons, graph, timeline, tasks. While
  * the run is going this part asks for itself every second and replaces itself; the version
@@ -193,7 +59,8 @@ function Task({ task, data }: { task: TaskView; data: RunData }) {
 export function RunLive({ data }: { data: RunData }) {
   const { run, now, redactor } = data;
   const live = ACTIVE_STATUSES.has(run.status);
-  const tasks = taskViews(data);
+  const tasks = taskViews(data.tasks, data.workflow?.tasks ?? [], FINISHED_STATUSES.has(run.status));
+  const ctx = { now, redactor, logs: groupLogs(data.logs) };
   const statuses = new Map(tasks.map((t) => [t.id, t.status]));
   const graph = data.workflow ? graphOf(data.workflow.tasks, statuses, (id) => `#task-${id}`) : undefined;
   const pollAttrs = live
@@ -239,7 +106,7 @@ export function RunLive({ data }: { data: RunData }) {
         <h2>Tasks</h2>
         <div class="tasks">
           {tasks.map((t) => (
-            <Task task={t} data={data} />
+            <TaskDetails task={t} ctx={ctx} />
           ))}
         </div>
         {data.logs.length >= LOG_LIMIT && (
