@@ -139,8 +139,10 @@ describe('pages in Chromium', () => {
     await liveStatus(page, 'failed');
     const deploy = page.locator('#task-deploy');
     await expect(deploy.getAttribute('data-status')).resolves.toBe('failed');
-    await deploy.locator('summary').click();
+    // The failed node of the graph leads to the task, opened.
+    await page.locator('#run-dag .dag-node[data-task="deploy"]').click();
     await deploy.locator('.error-message').getByText('permission denied for deploy bot').waitFor();
+    expect(await deploy.getAttribute('open')).not.toBeNull();
     await expect(page.locator('#task-notify').getAttribute('data-status')).resolves.toBe('skipped');
     await screenshot(page, 'run-failed');
     await done(page);

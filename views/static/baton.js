@@ -25,6 +25,15 @@
     true,
   );
 
+  // A link to a task (#task-<id>, from the graph or the timeline) opens its details.
+  const openTarget = () => {
+    const el =
+      location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (el && el.tagName === 'DETAILS') el.open = true;
+  };
+  window.addEventListener('hashchange', openTarget);
+  document.addEventListener('DOMContentLoaded', openTarget);
+
   // Copy buttons: data-copy="#selector" copies that field's text.
   document.addEventListener('click', async (event) => {
     const button = event.target instanceof Element ? event.target.closest('[data-copy]') : null;
