@@ -88,7 +88,8 @@ export function RunLive({ data }: { data: RunData }) {
         <RunActions run={run} />
       </div>
       {run.error != null && (
-        <div class="alert alert-error" role="alert">
+        // A cancel was asked for: worth a note, not an alarm.
+        <div class={run.status === 'cancelled' ? 'alert alert-warn' : 'alert alert-error'} role="alert">
           <ErrorSummary error={run.error} redactor={redactor} />
         </div>
       )}
