@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Under Bun only the threads pool works (forks crashes).
-// Two groups: everything that can share the machine's Postgres and Redis runs in parallel;
-// the chaos tests run in a group of their own, one file at a time, since they restart Postgres
-// and flush Redis.
+// Three groups: everything that can share the machine's Postgres and Redis runs in parallel;
+// then the browser tests (Chromium is heavy); last the chaos tests, one file at a time, since they
+// restart Postgres and flush Redis.
 export default defineConfig({
   test: {
     pool: 'threads',
@@ -23,11 +23,22 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Headless Chromium against a real `baton serve`: heavy on 2 cores, so one file at a time.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          maxWorkers: 1,
+          testTimeout: 60_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
           maxWorkers: 1,
           testTimeout: 120_000,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

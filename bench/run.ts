@@ -5,7 +5,7 @@
  *
  *   npm run bench                       # everything (under 10 minutes on 2 cores)
  *   bun bench/run.ts --quick            # smaller counts: a smoke run of the harness
- *   bun bench/run.ts --only chain,crash # some scenarios: engine, chain, crash, ingest, throughput
+ *   bun bench/run.ts --only chain,crash # some scenarios: engine, chain, crash, ingest, throughput, pages
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +18,7 @@ import { table } from './lib/stats.ts';
 import { chain } from './scenarios/chain.ts';
 import { crash } from './scenarios/crash.ts';
 import { engine } from './scenarios/engine.ts';
+import { pages } from './scenarios/pages.ts';
 
 const { values } = parseArgs({
   options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } },
@@ -87,6 +88,12 @@ const scenarios: Scenario[] = [
     run: async () =>
       (await external('throughput.ts', 'throughput'))(quick ? { runs: 1000, memoryRuns: 2000 } : {}),
     goals: ['throughput: 3-task runs/s ≥ BullMQ flows/s', 'memory: no growth beyond noise over 50,000 runs'],
+  },
+  {
+    name: 'pages',
+    title: 'issue 7: server render time of the runs and run pages',
+    run: () => pages(quick ? { samples: 50, runs: 500 } : {}),
+    goals: ['pages: runs page of 50 rows (p99)', 'pages: run page of 50 tasks (p99)'],
   },
 ];
 

@@ -84,42 +84,65 @@ function assertFinished(run: RunRow, what: string): void {
   }
 }
 
-export function registerRunCommandRoutes(app: OpenAPIHono, deps: ApiDeps): void {
-  app.openapi(cancelRoute, async (c) => {
-    const run = await runOr404(deps, c.req.valid('param').id);
-    if (!FINISHED_STATUSES.has(run.status)) {
-      const cancelled = await cancelQueuedRun(deps.db, run.id);
-      if (cancelled) return c.json({ run: presentRun(cancelled) }, 202);
-      if (await requestCancel(deps.db, run.id)) {
-        return c.json({ run: presentRun((await getRun(deps.db, run.id)) ?? run) }, 202);
-      }
-    }
-    // Finished before or while we looked.
-    const status = (await getRun(deps.db, run.id))?.status ?? run.status;
-    throw new ConflictError(`run ${run.id} has already finished (${status}); nothing to cancel`, {
-      details: { status },
-    });
+/**
+ * Cancels a queued run at once or flags a running one for its worker; 409 when it has finished.
+ * Shared by the API and the pages.
+ */
+export async function cancelRun(deps: ApiDeps, id: string): Promise<RunRow> {
+  const run = await runOr404(deps, id);
+  if (!FINISHED_STATUSES.has(run.status)) {
+    const cancelled = await cancelQueuedRun(deps.db, run.id);
+    if (cancelled) return cancelled;
+    if (await requestCancel(deps.db, run.id)) return (await getRun(deps.db, run.id)) ?? run;
+  }
+  // Finished before or while we looked.
+  const status = (await getRun(deps.db, run.id))?.status ?? run.status;
+  throw new ConflictError(`run ${run.id} has already finished (${status}); nothing to cancel`, {
+    details: { status },
   });
+}
 
-  app.openapi(retryRoute, async (c) => {
-    const original = await runOr404(deps, c.req.valid('param').id);
+/**
+ * A new queued run repeating a finished one; `fromFailed` reuses the original's succeeded tasks
+ * (409 for a run that succeeded). Shared by the API and the pages.
+ */
+export async function retryRun(
+  deps: ApiDeps,
+  id: string,
+  options: { fromFailed: boolean },
+): Promise<{ run: RunRow; reusedTasks: string[] }> {
+  const original = await runOr404(deps, id);
+  if (!options.fromFailed) {
     assertFinished(original, 'retry it');
     const { run } = await createRetryRun(deps.db, original, { reuseSucceeded: false });
     await enqueue(deps, run);
+    return { run, reusedTasks: [] };
+  }
+  assertFinished(original, 'retry it from where it failed');
+  if (original.status === 'succeeded') {
+    throw new ConflictError(`run ${original.id} succeeded; there is nothing to retry from (use /retry)`, {
+      details: { status: original.status },
+    });
+  }
+  const result = await createRetryRun(deps.db, original, { reuseSucceeded: true });
+  await enqueue(deps, result.run);
+  return result;
+}
+
+export function registerRunCommandRoutes(app: OpenAPIHono, deps: ApiDeps): void {
+  app.openapi(cancelRoute, async (c) => {
+    const run = await cancelRun(deps, c.req.valid('param').id);
+    return c.json({ run: presentRun(run) }, 202);
+  });
+
+  app.openapi(retryRoute, async (c) => {
+    const { run } = await retryRun(deps, c.req.valid('param').id, { fromFailed: false });
     c.header('Location', runUrl(run.id));
     return c.json({ run: presentRun(run), url: runUrl(run.id) }, 201);
   });
 
   app.openapi(retryFromFailedRoute, async (c) => {
-    const original = await runOr404(deps, c.req.valid('param').id);
-    assertFinished(original, 'retry it from where it failed');
-    if (original.status === 'succeeded') {
-      throw new ConflictError(`run ${original.id} succeeded; there is nothing to retry from (use /retry)`, {
-        details: { status: original.status },
-      });
-    }
-    const { run, reusedTasks } = await createRetryRun(deps.db, original, { reuseSucceeded: true });
-    await enqueue(deps, run);
+    const { run, reusedTasks } = await retryRun(deps, c.req.valid('param').id, { fromFailed: true });
     c.header('Location', runUrl(run.id));
     return c.json({ run: presentRun(run), url: runUrl(run.id), reused_tasks: reusedTasks }, 201);
   });

@@ -69,6 +69,7 @@ function page(c: Context<Env>, next: string, error: string | undefined, status: 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Log in · Baton</title>
+<link rel="icon" href="data:,">
 <style${nonceAttr}>
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f5f5f4; color: #1c1917; }
 main { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 3px #0002; width: min(22rem, 90vw); }

@@ -54,7 +54,8 @@ async function ensureTemplate(): Promise<string> {
       const building = `${name}_building`;
       await sql.unsafe(`drop database if exists "${building}"`);
       await sql.unsafe(`create database "${building}"`);
-      const store = openStore({ databaseUrl: urlFor(building), dataDir: '/nonexistent', max: 1 });
+      // Two connections: migrate() holds one for its advisory lock while the migrator uses the other.
+      const store = openStore({ databaseUrl: urlFor(building), dataDir: '/nonexistent', max: 2 });
       try {
         await store.migrate();
       } finally {
