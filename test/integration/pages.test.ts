@@ -186,7 +186,7 @@ describe('schedules and pollers', () => {
 
     // Paused shows on both pages, as an icon and a word, with no next times.
     const page = await get('/workflows/nightly');
-    expect(page.body).toContain('<span class="status-icon" aria-hidden="true">⏸</span>paused');
+    expect(page.body).toContain('<span class="status-icon" aria-hidden="true">‖</span>paused');
     const overview = await get('/');
     const cell = overview.body.slice(overview.body.indexOf('data-workflow="nightly"'));
     expect(cell.slice(0, cell.indexOf('</tr>'))).toContain('data-schedule-state="paused"');

@@ -12,7 +12,7 @@ export function ScheduleState({ paused }: { paused: boolean }) {
   return paused ? (
     <span class="status st-paused" data-schedule-state="paused">
       <span class="status-icon" aria-hidden="true">
-        ⏸
+        ‖
       </span>
       paused
     </span>
@@ -108,7 +108,7 @@ function ScheduleButton({ name, paused }: { name: string; paused: boolean }) {
   return (
     <form method="post" action={url} hx-post={url} hx-target="#schedules" hx-swap="outerHTML">
       <button type="submit" class={paused ? 'btn btn-primary' : 'btn'} data-command={command}>
-        <span aria-hidden="true">{paused ? '▶ ' : '⏸ '}</span>
+        <span aria-hidden="true">{paused ? '▶ ' : '‖ '}</span>
         {paused ? 'Resume schedules' : 'Pause schedules'}
       </button>
     </form>
@@ -135,7 +135,7 @@ export function SchedulesSection({ summary, now }: { summary: Summary; now: Date
       {paused && (
         <p class="alert alert-warn">
           <strong>
-            <span aria-hidden="true">⏸ </span>Schedules are paused.
+            <span aria-hidden="true">‖ </span>Schedules are paused.
           </strong>{' '}
           No scheduled run starts until they are resumed; times that pass meanwhile are not caught up.
         </p>

@@ -14,7 +14,7 @@ import { DagSvg, graphOf } from '../components/dag.tsx';
 import { ProblemList } from '../components/problems.tsx';
 import { RunForm } from '../components/run-form.tsx';
 import { RunsTable } from '../components/runs-table.tsx';
-import { PollerSection, PollState, ScheduleState, SchedulesSection } from '../components/schedules.tsx';
+import { PollerSection, PollState, SchedulesSection } from '../components/schedules.tsx';
 import { formatDuration, Time } from '../components/time.tsx';
 import { type PageDeps, redactorFor } from '../render.tsx';
 import { maskPollError } from '../schedule.ts';
@@ -128,8 +128,7 @@ function Triggers({ summary, entry }: { summary: Summary; entry: NamedEntry }) {
           <dd>
             <a href="#schedules">
               {t.schedule.length} entr{t.schedule.length === 1 ? 'y' : 'ies'}
-            </a>{' '}
-            <ScheduleState paused={t.schedule_paused} />
+            </a>
           </dd>
         </>
       )}
