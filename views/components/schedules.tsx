@@ -106,7 +106,14 @@ function ScheduleButton({ name, paused }: { name: string; paused: boolean }) {
   const command = paused ? 'resume' : 'pause';
   const url = `${workflowHref(name)}/schedules/${command}`;
   return (
-    <form method="post" action={url} hx-post={url} hx-target="#schedules" hx-swap="outerHTML">
+    <form
+      method="post"
+      action={url}
+      hx-post={url}
+      hx-target="#schedules"
+      hx-swap="outerHTML"
+      hx-disabled-elt="find button"
+    >
       <button type="submit" class={paused ? 'btn btn-primary' : 'btn'} data-command={command}>
         <span aria-hidden="true">{paused ? '▶ ' : '‖ '}</span>
         {paused ? 'Resume schedules' : 'Pause schedules'}
