@@ -5,17 +5,27 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { STATUS_OF_CODE } from '../src/api/errors.ts';
 import { cancelRun, retryRun } from '../src/api/run-commands.ts';
 import { runOr404 } from '../src/api/runs.ts';
+import { setSchedulesPaused } from '../src/api/schedule-commands.ts';
 import { findEntry, sourceOf } from '../src/api/workflow-view.ts';
 import { BatonError, ConflictError, coerceError, NotFoundError, ValidationError } from '../src/errors.ts';
 import { registerAssets } from './assets.ts';
 import { ErrorFragment } from './components/problems.tsx';
 import { RunRowView } from './components/runs-table.tsx';
+import { SchedulesSection } from './components/schedules.tsx';
 import { loadOverview, OverviewPage } from './pages/overview.tsx';
 import { CheckView, checkYaml, EXAMPLE, PlaygroundPage } from './pages/playground.tsx';
 import { loadRun, RunLive, RunPage } from './pages/run.tsx';
 import { loadRuns, parseRunsQuery, RunRows, RunsPage, RunsResults, runsUrl } from './pages/runs.tsx';
-import { loadWorkflow, WorkflowPage } from './pages/workflow.tsx';
-import { type PageDeps, redactorFor, renderFragment, renderPage, runHref, wantsFragment } from './render.tsx';
+import { loadSummary, loadWorkflow, WorkflowPage } from './pages/workflow.tsx';
+import {
+  type PageDeps,
+  redactorFor,
+  renderFragment,
+  renderPage,
+  runHref,
+  wantsFragment,
+  workflowHref,
+} from './render.tsx';
 import { inputsFromForm } from './run-form-values.ts';
 
 export type { PageDeps } from './render.tsx';
@@ -72,6 +82,17 @@ export function pageRoutes(deps: PageDeps): Hono {
     const { run } = await deps.startRun(entry.name, { trigger: { type: 'manual', inputs } });
     return goTo(c, runHref(run.id), <p class="muted">Started run {run.id}…</p>);
   });
+
+  for (const command of ['pause', 'resume'] as const) {
+    app.post(`/workflows/:name{.+}/schedules/${command}`, async (c) => {
+      const { workflow } = await setSchedulesPaused(deps, c.req.param('name'), command === 'pause');
+      if (!wantsFragment(c)) return c.redirect(`${workflowHref(workflow)}#schedules`, 303);
+      const entry = findEntry(deps, workflow);
+      if (!entry) throw new NotFoundError(`no workflow named "${workflow}"`);
+      const { summary, now } = await loadSummary(deps, entry);
+      return renderFragment(c, <SchedulesSection summary={summary} now={now} />);
+    });
+  }
 
   app.get('/runs', async (c) => {
     const query = parseRunsQuery(c.req.query());

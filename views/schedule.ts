@@ -1,29 +1,40 @@
 import type { z } from '@hono/zod-openapi';
-import type { WorkflowSummary } from '../src/api/schemas.ts';
+import type { PollStatus, WorkflowSummary } from '../src/api/schemas.ts';
+import type { Redactor } from '../src/engine/redact.ts';
 
 type Summary = z.infer<typeof WorkflowSummary>;
+type Entry = Summary['triggers']['schedule'][number];
 
 export interface ScheduleLine {
+  id: string;
   cron: string;
   timezone: string;
-  next: Date | null;
+  overlap: Entry['overlap'];
+  catchup: Entry['catchup'];
+  /** The scheduler's next times for this entry, soonest first; empty while paused. */
+  next: Date[];
 }
 
-/**
- * The schedule entries of a workflow with their next fire time. For now the times come from the
- * API's summary (croner over the declared crons); the one place to switch to the scheduler's own
- * record of what it will fire next.
- */
+/** The schedule entries of a workflow as the summary has them (`next_runs`, the scheduler's own times). */
 export function scheduleLines(summary: Summary): ScheduleLine[] {
   return summary.triggers.schedule.map((s) => ({
+    id: s.id,
     cron: s.cron,
-    timezone: s.timezone ?? 'UTC',
-    next: s.next_run_at ? new Date(s.next_run_at) : null,
+    timezone: s.timezone,
+    overlap: s.overlap,
+    catchup: s.catchup,
+    next: s.next_runs.map((t) => new Date(t)),
   }));
 }
 
-export function nextFire(summary: Summary): ScheduleLine | undefined {
-  return scheduleLines(summary)
-    .filter((s) => s.next !== null)
-    .sort((a, b) => (a.next as Date).getTime() - (b.next as Date).getTime())[0];
+/** A poller counts as failing once its last poll failed (failures resets on a success). */
+export function pollFailing(status: z.infer<typeof PollStatus> | null | undefined): boolean {
+  return (status?.failures ?? 0) > 0;
+}
+
+/** Stored masked already; masking again at display covers a secret added since that poll. */
+export function maskPollError(summary: Summary, redactor: Redactor): Summary {
+  const status = summary.triggers.poll?.status;
+  if (status?.last_error) status.last_error = redactor.text(status.last_error);
+  return summary;
 }

@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { listVersions } from '../store/run-queries.ts';
-import { pauseSchedules, resumeSchedules } from '../store/triggers.ts';
 import type { ApiDeps } from './deps.ts';
 import { presentRun, runUrl } from './present.ts';
+import { setSchedulesPaused } from './schedule-commands.ts';
 import { errorResponses, RunCreated, ScheduleState, WorkflowDetail, WorkflowSummary } from './schemas.ts';
 import {
   definitionOf,
@@ -174,21 +174,12 @@ export function registerWorkflowRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(triggerRoute, trigger);
   app.openapi(slashyTwin(triggerRoute), trigger as never);
 
-  const scheduleHandler = async (name: string, pause: boolean) => {
-    const entry = findEntry(deps, name);
-    if (!entry) throw new NotFoundError(`no workflow named "${name}"`);
-    if (!entry.workflow?.triggers.schedule?.length) {
-      throw new ConflictError(`workflow "${name}" has no on.schedule to ${pause ? 'pause' : 'resume'}`);
-    }
-    const changed = pause ? await pauseSchedules(deps.db, name) : await resumeSchedules(deps.db, name);
-    return { workflow: name, paused: pause, changed };
-  };
   for (const [route, pause] of [
     [pauseRoute, true],
     [resumeRoute, false],
   ] as const) {
     const handler: Parameters<typeof app.openapi<typeof route>>[1] = async (c) =>
-      c.json(await scheduleHandler(c.req.valid('param').name, pause), 200);
+      c.json(await setSchedulesPaused(deps, c.req.valid('param').name, pause), 200);
     app.openapi(route, handler);
     app.openapi(slashyTwin(route), handler as never);
   }

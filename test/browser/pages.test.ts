@@ -116,6 +116,25 @@ describe('pages in Chromium', () => {
     await done(page);
   });
 
+  it("pauses a workflow's schedules from its page and resumes them, without a reload", async () => {
+    const page = await newPage();
+    await page.goto('/workflows/nightly');
+    const schedules = page.locator('#schedules');
+    await page.locator('#schedules[data-paused="false"] tr[data-entry] time').first().waitFor();
+    await expect(schedules.locator('tr[data-entry] .next-times li').count()).resolves.toBe(3);
+    await page.evaluate('window.notReloaded = true');
+    await page.getByRole('button', { name: 'Pause schedules' }).click();
+    await page.locator('#schedules[data-paused="true"]').waitFor();
+    await expect(schedules.locator('.with-state').innerText()).resolves.toContain('paused');
+    await expect(schedules.innerText()).resolves.toContain('none while paused');
+    await screenshot(page, 'workflow-schedules-paused');
+    await page.getByRole('button', { name: 'Resume schedules' }).click();
+    await page.locator('#schedules[data-paused="false"] tr[data-entry] time').first().waitFor();
+    await expect(schedules.locator('.with-state').innerText()).resolves.toContain('active');
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    await done(page);
+  });
+
   it('triggers a workflow from its form and watches the run go from running to succeeded without a reload', async () => {
     const page = await newPage();
     await runFromForm(page, 'greet', { who: 'Ada', times: '3' }, ['loud']);

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun } from '../../src/store/runs.ts';
-import { runs } from '../../src/store/schema.ts';
+import { pollers, runs } from '../../src/store/schema.ts';
+import { pausedWorkflows } from '../../src/store/triggers.ts';
 import type { Workflow } from '../../src/workflow/types.ts';
 import { assets } from '../../views/assets.ts';
 import { createPagesContext, seedRun } from './pages-context.ts';
@@ -147,6 +148,108 @@ describe('workflow page', () => {
     expect(missing.body).toContain('input &quot;who&quot; is required');
     const broken = await post('/workflows/broken/runs', form({}), htmx('run-form-result'));
     expect(broken.res.status).toBe(409);
+  });
+});
+
+describe('schedules and pollers', () => {
+  const paused = async () => (await pausedWorkflows(ctx.store.db)).has('nightly');
+
+  it("shows each schedule entry with the scheduler's next times, and a failing poller on the overview", async () => {
+    const api = await ctx.web.request('/api/workflows/nightly');
+    const [entry] = ((await api.json()) as { triggers: { schedule: { id: string; next_runs: string[] }[] } })
+      .triggers.schedule;
+    const { body } = await get('/workflows/nightly');
+    expect(body).toContain('<section class="section" id="schedules" data-paused="false">');
+    expect(body).toContain('data-schedule-state="active"');
+    const row = body.slice(body.indexOf(`<tr data-entry="${entry?.id}">`));
+    expect(row).toContain('<code>0 3 * * *</code>');
+    expect(row).toContain('Europe/Berlin');
+    expect(row).toContain('<td data-label="Overlap">skip</td>');
+    expect(row).toContain('<td data-label="Catch-up">none</td>');
+    expect(entry?.next_runs).toHaveLength(3);
+    for (const t of entry?.next_runs ?? []) expect(row).toContain(`datetime="${t}"`);
+    expect(body).toContain('data-command="pause"');
+    // A workflow without schedules has no such section or button.
+    expect((await get('/workflows/greet')).body).not.toContain('id="schedules"');
+  });
+
+  it('pauses and resumes from the page: the database changes, the section comes back in place', async () => {
+    const pause = await post('/workflows/nightly/schedules/pause', undefined, htmx('schedules'));
+    expect(pause.res.status).toBe(200);
+    expect(pause.body).toMatch(/^<section class="section" id="schedules" data-paused="true">/);
+    expect(pause.body).toContain('data-schedule-state="paused"');
+    expect(pause.body).toContain('Schedules are paused.');
+    expect(pause.body).toContain('none while paused');
+    expect(pause.body).not.toContain('datetime=');
+    expect(pause.body).toContain('data-command="resume"');
+    expect(await paused()).toBe(true);
+
+    // Paused shows on both pages, as an icon and a word, with no next times.
+    const page = await get('/workflows/nightly');
+    expect(page.body).toContain('<span class="status-icon" aria-hidden="true">‖</span>paused');
+    const overview = await get('/');
+    const cell = overview.body.slice(overview.body.indexOf('data-workflow="nightly"'));
+    expect(cell.slice(0, cell.indexOf('</tr>'))).toContain('data-schedule-state="paused"');
+    expect(cell.slice(0, cell.indexOf('</tr>'))).not.toContain('<time');
+
+    // Without htmx: a plain form post, then back to the page.
+    const resume = await post('/workflows/nightly/schedules/resume');
+    expect(resume.res.status).toBe(303);
+    expect(resume.res.headers.get('location')).toBe('/workflows/nightly#schedules');
+    expect(await paused()).toBe(false);
+    expect((await get('/workflows/nightly')).body).toContain('data-schedule-state="active"');
+  });
+
+  it('answers a bad pause or resume with an error fragment in #flash', async () => {
+    const unknown = await post('/workflows/nope/schedules/pause', undefined, htmx('schedules'));
+    expect(unknown.res.status).toBe(404);
+    expect(unknown.res.headers.get('hx-retarget')).toBe('#flash');
+    expect(unknown.body).toMatch(/^<div class="alert alert-error" role="alert" data-code="not_found">/);
+    expect(unknown.body).toContain('no workflow named &quot;nope&quot;');
+    const plain = await post('/workflows/greet/schedules/resume', undefined, htmx('schedules'));
+    expect(plain.res.status).toBe(409);
+    expect(plain.body).toContain('has no on.schedule to resume');
+  });
+
+  it("shows the poller's interval, last poll, failures, masked last error and lease", async () => {
+    ctx.registry.setFile(
+      'feed.yaml',
+      `name: feed
+on:
+  poll:
+    action: http.request
+    inputs: { url: "https://example.com/items" }
+    interval: 30s
+    items: output.body.items
+tasks:
+  a: { action: test.step, inputs: { label: a } }
+`,
+    );
+    expect((await get('/workflows/feed')).body).toContain('No instance has polled yet.');
+    await ctx.store.db.insert(pollers).values({
+      workflow: 'feed',
+      primed: true,
+      failures: 2,
+      lastError: `http.request: 503 from a host with ${SECRET}`,
+      lastPolledAt: new Date(Date.now() - 10_000),
+      nextPollAt: new Date(Date.now() + 20_000),
+      leaseOwner: 'instance-a',
+      leaseExpiresAt: new Date(Date.now() + 60_000),
+    });
+    const { body } = await get('/workflows/feed');
+    expect(body).toContain('<section class="section" id="poller">');
+    expect(body).toContain('<code>http.request</code> every 30 s');
+    expect(body).toContain('data-poll-state="failing"');
+    expect(body).toContain('poll failing (2)');
+    expect(body).toContain('<dd data-failures="2">2 in a row</dd>');
+    expect(body).toContain('http.request: 503 from a host with ***');
+    expect(body).toContain('<dd data-leased="true">held by an instance</dd>');
+    expect(body).not.toContain(SECRET);
+    // The overview flags the failing poller in the workflow's row, masked as well.
+    const overview = await get('/');
+    const row = overview.body.slice(overview.body.indexOf('data-workflow="feed"'));
+    expect(row.slice(0, row.indexOf('</tr>'))).toContain('poll failing (2)');
+    expect(overview.body).not.toContain(SECRET);
   });
 });
 
@@ -346,5 +449,10 @@ describe('with API tokens', () => {
       headers: { Cookie: cookie, 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' },
     });
     expect(cross.status).toBe(403);
+    const pause = await authed.web.request('/workflows/nightly/schedules/pause', {
+      method: 'POST',
+      headers: { Cookie: cookie, 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' },
+    });
+    expect(pause.status).toBe(403);
   });
 });

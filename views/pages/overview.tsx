@@ -1,15 +1,16 @@
 import type { z } from '@hono/zod-openapi';
 import type { WorkflowSummary } from '../../src/api/schemas.ts';
-import { namedEntries, summarize } from '../../src/api/workflow-view.ts';
+import { loadTriggerState, namedEntries, summarize } from '../../src/api/workflow-view.ts';
 import { type RecentRun, recentRunsByWorkflow } from '../../src/store/page-queries.ts';
 import { listRuns } from '../../src/store/run-queries.ts';
 import type { RunRow } from '../../src/store/schema.ts';
 import { ProblemList } from '../components/problems.tsx';
 import { RunsTable } from '../components/runs-table.tsx';
+import { PollState, ScheduleSummaryCell } from '../components/schedules.tsx';
 import { HistoryStrip, StatusBadge } from '../components/status.tsx';
 import { Time } from '../components/time.tsx';
-import { type PageDeps, workflowHref } from '../render.tsx';
-import { nextFire } from '../schedule.ts';
+import { type PageDeps, redactorFor, workflowHref } from '../render.tsx';
+import { maskPollError, pollFailing } from '../schedule.ts';
 
 type Summary = z.infer<typeof WorkflowSummary>;
 
@@ -23,8 +24,10 @@ export interface OverviewData {
 }
 
 export async function loadOverview(deps: PageDeps): Promise<OverviewData> {
+  const state = await loadTriggerState(deps.db);
   const now = new Date();
-  const summaries = namedEntries(deps).map((e) => summarize(deps, e, now));
+  const redactor = redactorFor(deps);
+  const summaries = namedEntries(deps).map((e) => maskPollError(summarize(deps, e, now, state), redactor));
   const [history, recent] = await Promise.all([
     recentRunsByWorkflow(
       deps.db,
@@ -52,21 +55,9 @@ export function TriggerTags({ summary }: { summary: Summary }) {
   );
 }
 
-function NextSchedule({ summary, now }: { summary: Summary; now: Date }) {
-  const next = nextFire(summary);
-  if (!next?.next) return <span class="muted">—</span>;
-  return (
-    <span>
-      <Time at={next.next} now={now} />
-      <span class="muted small block mono">
-        {next.cron} ({next.timezone})
-      </span>
-    </span>
-  );
-}
-
 function WorkflowRow({ summary, history, now }: { summary: Summary; history: RecentRun[]; now: Date }) {
   const last = history[0];
+  const poll = summary.triggers.poll;
   return (
     <tr class={summary.valid ? undefined : 'invalid'} data-workflow={summary.name}>
       <td data-label="Workflow">
@@ -86,9 +77,14 @@ function WorkflowRow({ summary, history, now }: { summary: Summary; history: Rec
       </td>
       <td data-label="Triggers">
         <TriggerTags summary={summary} />
+        {poll && pollFailing(poll.status) && (
+          <span class="block">
+            <PollState poll={poll} />
+          </span>
+        )}
       </td>
       <td data-label="Next schedule">
-        <NextSchedule summary={summary} now={now} />
+        <ScheduleSummaryCell summary={summary} now={now} />
       </td>
       <td data-label="Last run">
         {last ? (

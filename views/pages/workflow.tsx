@@ -1,6 +1,12 @@
 import type { z } from '@hono/zod-openapi';
 import type { WorkflowSummary } from '../../src/api/schemas.ts';
-import { findEntry, type NamedEntry, sourceOf, summarize } from '../../src/api/workflow-view.ts';
+import {
+  findEntry,
+  loadTriggerState,
+  type NamedEntry,
+  sourceOf,
+  summarize,
+} from '../../src/api/workflow-view.ts';
 import { NotFoundError } from '../../src/errors.ts';
 import { listRuns, listVersions } from '../../src/store/run-queries.ts';
 import type { RunRow } from '../../src/store/schema.ts';
@@ -8,9 +14,10 @@ import { DagSvg, graphOf } from '../components/dag.tsx';
 import { ProblemList } from '../components/problems.tsx';
 import { RunForm } from '../components/run-form.tsx';
 import { RunsTable } from '../components/runs-table.tsx';
+import { PollerSection, PollState, SchedulesSection } from '../components/schedules.tsx';
 import { formatDuration, Time } from '../components/time.tsx';
-import type { PageDeps } from '../render.tsx';
-import { scheduleLines } from '../schedule.ts';
+import { type PageDeps, redactorFor } from '../render.tsx';
+import { maskPollError } from '../schedule.ts';
 import { TriggerTags } from './overview.tsx';
 
 type Summary = z.infer<typeof WorkflowSummary>;
@@ -30,13 +37,23 @@ export interface WorkflowData {
 export async function loadWorkflow(deps: PageDeps, name: string): Promise<WorkflowData> {
   const entry = findEntry(deps, name);
   if (!entry) throw new NotFoundError(`no workflow named "${name}"`);
-  const now = new Date();
-  const [source, versions, runs] = await Promise.all([
+  const [{ summary, now }, source, versions, runs] = await Promise.all([
+    loadSummary(deps, entry),
     sourceOf(entry),
     listVersions(deps.db, entry.name),
     listRuns(deps.db, { workflow: entry.name }, { limit: RUNS }),
   ]);
-  return { now, entry, summary: summarize(deps, entry, now), source, versions, runs: runs.runs };
+  return { now, entry, summary, source, versions, runs: runs.runs };
+}
+
+/** The summary with the database's trigger state (pause, poller), as the API gives it. */
+export async function loadSummary(
+  deps: PageDeps,
+  entry: NamedEntry,
+): Promise<{ summary: Summary; now: Date }> {
+  const state = await loadTriggerState(deps.db);
+  const now = new Date();
+  return { summary: maskPollError(summarize(deps, entry, now, state), redactorFor(deps)), now };
 }
 
 export const shortHash = (hash: string) => hash.slice(0, 12);
@@ -65,7 +82,7 @@ function Source({ text, problems }: { text: string; problems: Summary['problems'
   );
 }
 
-function Triggers({ summary, entry, now }: { summary: Summary; entry: NamedEntry; now: Date }) {
+function Triggers({ summary, entry }: { summary: Summary; entry: NamedEntry }) {
   const t = summary.triggers;
   const workflow = entry.workflow;
   return (
@@ -109,12 +126,17 @@ function Triggers({ summary, entry, now }: { summary: Summary; entry: NamedEntry
         <>
           <dt>Schedule</dt>
           <dd>
-            {scheduleLines(summary).map((s) => (
-              <span class="block">
-                <code>{s.cron}</code> <span class="muted">({s.timezone})</span> next{' '}
-                <Time at={s.next} now={now} />
-              </span>
-            ))}
+            <a href="#schedules">
+              {t.schedule.length} entr{t.schedule.length === 1 ? 'y' : 'ies'}
+            </a>
+          </dd>
+        </>
+      )}
+      {t.poll && (
+        <>
+          <dt>Poll</dt>
+          <dd>
+            <a href="#poller">every {formatDuration(t.poll.interval_ms)}</a> <PollState poll={t.poll} />
           </dd>
         </>
       )}
@@ -200,7 +222,7 @@ export function WorkflowPage({ data }: { data: WorkflowData }) {
       <div class="grid-2">
         <section class="card">
           <h2>About</h2>
-          <Triggers summary={summary} entry={entry} now={now} />
+          <Triggers summary={summary} entry={entry} />
         </section>
         {summary.valid && workflow ? (
           <RunForm name={summary.name} inputs={workflow.triggers.manual?.inputs} />
@@ -211,6 +233,8 @@ export function WorkflowPage({ data }: { data: WorkflowData }) {
           </section>
         )}
       </div>
+      {summary.triggers.schedule.length > 0 && <SchedulesSection summary={summary} now={now} />}
+      {summary.triggers.poll && <PollerSection poll={summary.triggers.poll} now={now} />}
       {graph && (
         <section class="section">
           <h2>Graph</h2>

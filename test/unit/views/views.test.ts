@@ -3,6 +3,7 @@ import { formatDuration } from '../../../views/components/time.tsx';
 import { layoutGraph } from '../../../views/graph-layout.ts';
 import { roughGraph } from '../../../views/playground-graph.ts';
 import { inputsFromForm } from '../../../views/run-form-values.ts';
+import { pollFailing, scheduleLines } from '../../../views/schedule.ts';
 
 describe('run form values', () => {
   const declared = {
@@ -95,5 +96,38 @@ describe('durations', () => {
       '1 h 4 m',
       '—',
     ]);
+  });
+});
+
+describe('schedule lines', () => {
+  it("take every next time the summary has (the scheduler's), none while paused", () => {
+    const entry = {
+      id: 'morning',
+      cron: '0 6 * * *',
+      timezone: 'Europe/Berlin',
+      overlap: 'queue' as const,
+      catchup: 'latest' as const,
+      catchup_limit: 10,
+      next_run_at: '2026-01-02T05:00:00.000Z' as string | null,
+      next_runs: ['2026-01-02T05:00:00.000Z', '2026-01-03T05:00:00.000Z'],
+    };
+    const summary = (schedule: (typeof entry)[], paused: boolean) =>
+      ({ triggers: { schedule, schedule_paused: paused } }) as unknown as Parameters<typeof scheduleLines>[0];
+    const [line] = scheduleLines(summary([entry], false));
+    expect(line).toMatchObject({
+      id: 'morning',
+      timezone: 'Europe/Berlin',
+      overlap: 'queue',
+      catchup: 'latest',
+    });
+    expect(line?.next.map((d) => d.toISOString())).toEqual(entry.next_runs);
+    const [paused] = scheduleLines(summary([{ ...entry, next_run_at: null, next_runs: [] }], true));
+    expect(paused?.next).toEqual([]);
+  });
+
+  it('call a poller failing once a poll failed, not before its first poll', () => {
+    expect(pollFailing(null)).toBe(false);
+    expect(pollFailing({ failures: 0 } as Parameters<typeof pollFailing>[0])).toBe(false);
+    expect(pollFailing({ failures: 1 } as Parameters<typeof pollFailing>[0])).toBe(true);
   });
 });
