@@ -59,13 +59,18 @@ export function preparing(client: postgres.Sql): postgres.Sql {
 /** Postgres when a URL is given, else PGlite under the data directory: same schema, same migrations. */
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl) {
+    const prepare = options.prepare !== false;
     const client = postgres(options.databaseUrl, {
       max: options.max ?? 10,
       onnotice: () => {},
       // Fail fast while Postgres restarts; callers retry with backoff.
       connect_timeout: 5,
+      // A prepared statement's generic plan is made once per connection, often while the tables are
+      // still small (a sequential scan is cheapest then) and kept as they grow. Planning each
+      // execution for the parameters and table sizes of the moment keeps index lookups index lookups.
+      ...(prepare ? { connection: { plan_cache_mode: 'force_custom_plan' } } : {}),
     });
-    const db = drizzlePostgres(options.prepare === false ? client : preparing(client), {
+    const db = drizzlePostgres(prepare ? preparing(client) : client, {
       schema,
     }) as unknown as Db;
     return {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { TriggerData, TriggerType } from '../engine/types.ts';
 import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
@@ -299,6 +299,22 @@ export interface LeaseState {
   cancelRequested: boolean;
 }
 
+/** The UPDATE of renewLeases (exported so tests can check its plan). */
+export function renewStatement(
+  owner: string,
+  held: { runId: string; fence: number }[],
+  leaseMs: number,
+): SQL {
+  const input = JSON.stringify(held.map((h) => ({ id: h.runId, fence: h.fence })));
+  return sql`
+    with x as (select * from jsonb_to_recordset(${input}::jsonb) as x(id uuid, fence integer))
+    update ${runs} set lease_expires_at = ${leaseUntil(leaseMs)}
+    from x
+    where ${runs.id} = any(array(select id from x)) and ${runs.id} = x.id and ${runs.fence} = x.fence
+      and ${runs.leaseOwner} = ${owner}
+    returning ${runs.id} as id, ${runs.cancelRequested} as cancel`;
+}
+
 /**
  * renewLease for every run a worker holds, in one statement, reading each run's cancel request in
  * the same pass: a worker's heartbeat costs one round trip however many runs it has.
@@ -310,12 +326,7 @@ export async function renewLeases(
   leaseMs: number,
 ): Promise<Map<string, LeaseState>> {
   if (held.length === 0) return new Map();
-  const input = JSON.stringify(held.map((h) => ({ id: h.runId, fence: h.fence })));
-  const result = await db.execute(sql`
-    update ${runs} set lease_expires_at = ${leaseUntil(leaseMs)}
-    from jsonb_to_recordset(${input}::jsonb) as x(id uuid, fence integer)
-    where ${runs.id} = x.id and ${runs.fence} = x.fence and ${runs.leaseOwner} = ${owner}
-    returning ${runs.id} as id, ${runs.cancelRequested} as cancel`);
+  const result = await db.execute(renewStatement(owner, held, leaseMs));
   const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
     id: string;
     cancel: boolean;
@@ -355,7 +366,25 @@ export async function finishRun(
   return rows.length === 1;
 }
 
-interface FinishInput {
+/**
+ * `id = any(array(...))`: the planner guesses 100 rows for jsonb_to_recordset and would hash-join
+ * them against a sequential scan of runs; an array of ids keeps it on the primary key.
+ */
+export function finishStatement(inputs: FinishInput[]): SQL {
+  return sql`
+    with x as (
+      select * from jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
+        as x(run_id uuid, fence integer, owner text, status text, error jsonb)
+    )
+    update ${runs} set
+      status = x.status, error = x.error, finished_at = now(), lease_owner = null, lease_expires_at = null
+    from x
+    where ${runs.id} = any(array(select run_id from x)) and ${runs.id} = x.run_id and ${runs.fence} = x.fence
+      and (${runs.leaseOwner} = x.owner or ${runs.finishedAt} is not null)
+    returning ${runs.id} as id`;
+}
+
+export interface FinishInput {
   run_id: string;
   fence: number;
   owner: string;
@@ -367,14 +396,7 @@ const finishBatchers = new WeakMap<Db, (input: FinishInput) => Promise<boolean |
 
 async function finishBatch(db: Db, inputs: FinishInput[]): Promise<(boolean | { error: unknown })[]> {
   try {
-    const result = await db.execute(sql`
-      update ${runs} set
-        status = x.status, error = x.error, finished_at = now(), lease_owner = null, lease_expires_at = null
-      from jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
-        as x(run_id uuid, fence integer, owner text, status text, error jsonb)
-      where ${runs.id} = x.run_id and ${runs.fence} = x.fence
-        and (${runs.leaseOwner} = x.owner or ${runs.finishedAt} is not null)
-      returning ${runs.id} as id`);
+    const result = await db.execute(finishStatement(inputs));
     const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
       id: string;
     }[];

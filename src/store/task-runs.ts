@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import type { TaskLogEvent, TaskStatus, TaskStatusEvent } from '../engine/events.ts';
 import type { TaskResult } from '../engine/types.ts';
 import { BatonError, type SerializedError } from '../errors.ts';
@@ -72,7 +72,7 @@ export async function recordTaskEventBatched(
 }
 
 /** One task_runs row as the batch statement reads it (absent keys are NULL). */
-interface TaskRowInput {
+export interface TaskRowInput {
   run_id: string;
   fence: number;
   owner: string;
@@ -146,47 +146,52 @@ const rowKey = (runId: string, taskId: string, attempt: number) => `${runId}\u00
  * final status settles it, keeping what it lacks.
  */
 async function writeTaskRows(db: Db, rows: TaskRowInput[]): Promise<Set<string>> {
-  const result = await db.execute(sql`
-    with input as (
-      select * from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (
-        run_id uuid, fence integer, owner text, task_id text, attempt integer, action text, status text,
-        input jsonb, output jsonb, error jsonb, reason text, started_at timestamptz,
-        finished_at timestamptz, duration_ms integer, retry_at timestamptz)
-      ) with ordinality as x(run_id, fence, owner, task_id, attempt, action, status, input, output, error,
-                            reason, started_at, finished_at, duration_ms, retry_at, n)
-    ),
-    held as (
-      select ${runs.id} as id, ${runs.fence} as fence, ${runs.leaseOwner} as owner from ${runs}
-      where ${runs.id} in (select run_id from input)
-      for share
-    )
-    insert into ${taskRuns} (run_id, task_id, attempt, action, status, input, output, error, reason,
-                             started_at, finished_at, duration_ms, retry_at)
-    select i.run_id, i.task_id, i.attempt, i.action, i.status, i.input, i.output, i.error, i.reason,
-           i.started_at, i.finished_at, i.duration_ms, i.retry_at
-    from input i join held h on h.id = i.run_id and h.fence = i.fence and h.owner = i.owner
-    order by i.n
-    on conflict (run_id, task_id, attempt) do update set
-      action = excluded.action,
-      status = excluded.status,
-      input = case when excluded.status = 'running' then excluded.input
-                   else coalesce(excluded.input, ${taskRuns.input}) end,
-      output = excluded.output,
-      error = excluded.error,
-      reason = excluded.reason,
-      started_at = case when excluded.status = 'running' then excluded.started_at
-                        else coalesce(excluded.started_at, ${taskRuns.startedAt}) end,
-      finished_at = excluded.finished_at,
-      duration_ms = case when excluded.status = 'running' then null
-                         else coalesce(excluded.duration_ms, ${taskRuns.durationMs}) end,
-      retry_at = excluded.retry_at
-    returning run_id, task_id, attempt`);
+  const result = await db.execute(taskRowsStatement(rows));
   const out = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
   return new Set(
     (out as { run_id: string; task_id: string; attempt: number }[]).map((r) =>
       rowKey(r.run_id, r.task_id, Number(r.attempt)),
     ),
   );
+}
+
+/** The upsert of writeTaskRows (exported so tests can check its plan). */
+export function taskRowsStatement(rows: TaskRowInput[]): SQL {
+  return sql`
+  with input as (
+    select * from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (
+      run_id uuid, fence integer, owner text, task_id text, attempt integer, action text, status text,
+      input jsonb, output jsonb, error jsonb, reason text, started_at timestamptz,
+      finished_at timestamptz, duration_ms integer, retry_at timestamptz)
+    ) with ordinality as x(run_id, fence, owner, task_id, attempt, action, status, input, output, error,
+                          reason, started_at, finished_at, duration_ms, retry_at, n)
+  ),
+  held as (
+    select ${runs.id} as id, ${runs.fence} as fence, ${runs.leaseOwner} as owner from ${runs}
+    where ${runs.id} = any(array(select run_id from input))
+    for share
+  )
+  insert into ${taskRuns} (run_id, task_id, attempt, action, status, input, output, error, reason,
+                           started_at, finished_at, duration_ms, retry_at)
+  select i.run_id, i.task_id, i.attempt, i.action, i.status, i.input, i.output, i.error, i.reason,
+         i.started_at, i.finished_at, i.duration_ms, i.retry_at
+  from input i join held h on h.id = i.run_id and h.fence = i.fence and h.owner = i.owner
+  order by i.n
+  on conflict (run_id, task_id, attempt) do update set
+    action = excluded.action,
+    status = excluded.status,
+    input = case when excluded.status = 'running' then excluded.input
+                 else coalesce(excluded.input, ${taskRuns.input}) end,
+    output = excluded.output,
+    error = excluded.error,
+    reason = excluded.reason,
+    started_at = case when excluded.status = 'running' then excluded.started_at
+                      else coalesce(excluded.started_at, ${taskRuns.startedAt}) end,
+    finished_at = excluded.finished_at,
+    duration_ms = case when excluded.status = 'running' then null
+                       else coalesce(excluded.duration_ms, ${taskRuns.durationMs}) end,
+    retry_at = excluded.retry_at
+  returning run_id, task_id, attempt`;
 }
 
 async function fencedError(db: Db, lease: Lease): Promise<FencedError> {

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskLogEvent, TaskStatusEvent } from '../../src/engine/events.ts';
 import type { Db } from '../../src/store/db.ts';
 import { withFence } from '../../src/store/fence.ts';
-import { claimRun, createRun, finishRunBatched, type Lease, leaseOf } from '../../src/store/runs.ts';
+import {
+  claimRun,
+  createRun,
+  finishRunBatched,
+  finishStatement,
+  type Lease,
+  leaseOf,
+  renewStatement,
+} from '../../src/store/runs.ts';
 import { runs, taskRuns } from '../../src/store/schema.ts';
 import {
   FencedError,
@@ -13,6 +21,7 @@ import {
   recordLogs,
   recordTaskEvent,
   recordTaskEventBatched,
+  taskRowsStatement,
 } from '../../src/store/task-runs.ts';
 import { upsertVersion } from '../../src/store/versions.ts';
 import { createTestStore } from '../helpers/db.ts';
@@ -463,5 +472,30 @@ describe('group-committed task writes and run finishes', () => {
     }
     // Finishing again after a lost reply is harmless.
     expect(await finishRunBatched(db, leases[2] as Lease, { status: 'succeeded' })).toBe(true);
+  });
+});
+
+describe('batch statements on a large runs table', () => {
+  it('find their runs by primary key, never by scanning the table', async () => {
+    // Enough finished runs that a sequential scan of runs would be the planner's worst choice.
+    await db.execute(sql`
+      insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger)
+      select gen_random_uuid(), 'tasks-test', ${versionId}::uuid, 'succeeded', 'manual', '{}'::jsonb
+      from generate_series(1, 10000)`);
+    await db.execute(sql`analyze ${runs}`);
+    const lease = await leasedRun();
+    const row = { run_id: lease.runId, fence: lease.fence, owner: lease.owner, task_id: 'a', attempt: 1 };
+    const statements = {
+      'task results': taskRowsStatement([{ ...row, action: 'work', status: 'succeeded' }]),
+      'run finishes': finishStatement([{ ...row, status: 'succeeded' }]),
+      heartbeat: renewStatement(lease.owner, [lease], 30_000),
+    };
+    for (const [what, statement] of Object.entries(statements)) {
+      // EXPLAIN plans the statement exactly as sent, without running it.
+      const result = await db.execute(sql`explain ${statement}`);
+      const plan = (result as unknown as Record<string, string>[]).map((r) => Object.values(r)[0]).join('\n');
+      expect(plan, `${what}:\n${plan}`).toMatch(/Index|Bitmap/);
+      expect(plan, `${what}:\n${plan}`).not.toMatch(/Seq Scan on runs/);
+    }
   });
 });
