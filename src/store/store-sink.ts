@@ -64,14 +64,22 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
     }
   };
 
-  /** Writes what is buffered after every earlier batch, so log rows keep their order. */
-  const flushLogs = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+  /**
+   * Writes what is buffered after every earlier batch, so log rows keep their order. A task's
+   * result flushes only the log lines: the `running` rows of other tasks still wait for the timer,
+   * so a fast task whose sibling just ended is still written once, with its result.
+   */
+  const flushLogs = (options: { running: boolean } = { running: true }): Promise<void> => {
     const batch = buffer;
     buffer = [];
-    const started = [...starting.values()];
-    starting.clear();
+    let started: TaskStatusEvent[] = [];
+    // The timer stays set while `running` rows wait, so a long task's row is not put off by others.
+    if (options.running) {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      started = [...starting.values()];
+      starting.clear();
+    }
     const done = logChain.then(async () => {
       for (const event of started) await write(() => recordTaskEventBatched(db, lease, event, limits));
       if (batch.length > 0) await write(() => recordLogs(db, lease, batch));
@@ -131,7 +139,7 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
           }
           const start = starting.get(keyOf(event));
           starting.delete(keyOf(event));
-          await flushLogs();
+          await flushLogs({ running: false });
           const settled = start && event.input === undefined ? { ...event, input: start.input } : event;
           await write(() => recordTaskEventBatched(db, lease, settled, limits));
           return;

@@ -147,6 +147,36 @@ describe('storeSink with the executor', () => {
     expect(await listLogs(db, lease.runId)).toHaveLength(2);
   });
 
+  it("a sibling's result does not write a running task's row early; the flush timer does", async () => {
+    const wf = makeWorkflow(
+      {
+        tasks: {
+          fast: { action: 'say', inputs: { text: 'quick' } },
+          slow: { action: 'say', inputs: { text: 'slowly', ms: 3000 } },
+        },
+      },
+      'sink-siblings',
+    );
+    const lease = await start(wf);
+    // A long interval, so the only early writer of the running row could be the sibling's result.
+    const sink = storeSink(db, lease, { outputLimitBytes: env.outputLimitBytes, flushIntervalMs: 1500 });
+    const done = execute(wf, lease, sink);
+    const afterFast = await waitFor(async () => {
+      const rows = await listTaskRuns(db, lease.runId);
+      return rows.some((r) => r.taskId === 'fast' && r.status === 'succeeded') ? rows : undefined;
+    });
+    // Only the finished task is stored right after it ends; its log lines are there too.
+    expect(afterFast.map((r) => r.taskId)).toEqual(['fast']);
+    expect((await listLogs(db, lease.runId)).some((l) => l.taskId === 'fast')).toBe(true);
+    // The timer then writes the slow task's running row, before the task ends.
+    await waitFor(async () => (await listTaskRuns(db, lease.runId)).some((r) => r.taskId === 'slow'), {
+      timeoutMs: 2900,
+      message: "the slow task's running row",
+    });
+    expect((await listTaskRuns(db, lease.runId)).find((r) => r.taskId === 'slow')?.status).toBe('running');
+    expect((await done).status).toBe('succeeded');
+  });
+
   it('stops at the first write after a takeover and reports it once', async () => {
     const wf = makeWorkflow({ tasks: { a: { action: 'say', inputs: { text: 'a' } } } }, 'sink-fenced');
     const old = await start(wf, 'worker-a', 50);
