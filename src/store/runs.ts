@@ -227,27 +227,12 @@ export async function claimRun(
   owner: string,
   leaseMs: number,
 ): Promise<RunRow | undefined> {
-  const [row] = await db
-    .update(runs)
-    .set({
-      leaseOwner: owner,
-      leaseExpiresAt: leaseUntil(leaseMs),
-      fence: sql`${runs.fence} + 1`,
-      status: 'running',
-      startedAt: sql`coalesce(${runs.startedAt}, now())`,
-    })
-    .where(and(eq(runs.id, runId), inArray(runs.status, ACTIVE), leaseFree()))
-    .returning();
+  const [row] = await claimWhere(db, eq(runs.id, runId), owner, leaseMs);
   return row;
 }
 
-/** claimRun for several runs in one statement (a worker's batch of queue messages). */
-export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs: number): Promise<RunRow[]> {
-  if (runIds.length === 0) return [];
-  if (runIds.length === 1) {
-    const row = await claimRun(db, runIds[0] as string, owner, leaseMs);
-    return row ? [row] : [];
-  }
+/** Takes every claimable run matching `which`: lease to `owner`, fence bumped, status running. */
+function claimWhere(db: Db, which: SQL, owner: string, leaseMs: number): Promise<RunRow[]> {
   return db
     .update(runs)
     .set({
@@ -257,8 +242,20 @@ export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs
       status: 'running',
       startedAt: sql`coalesce(${runs.startedAt}, now())`,
     })
-    .where(and(inArray(runs.id, runIds), inArray(runs.status, ACTIVE), leaseFree()))
+    .where(and(which, inArray(runs.status, ACTIVE), leaseFree()))
     .returning();
+}
+
+/** claimRun for several runs in one statement (a worker's batch of queue messages). */
+export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs: number): Promise<RunRow[]> {
+  if (runIds.length === 0) return [];
+  // One id: the same statement text as claimRun (one prepared statement, not one per list length).
+  return claimWhere(
+    db,
+    runIds.length === 1 ? eq(runs.id, runIds[0] as string) : inArray(runs.id, runIds),
+    owner,
+    leaseMs,
+  );
 }
 
 /** Status of each run that exists, by id. */
