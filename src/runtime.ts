@@ -1,5 +1,5 @@
 import type { ApiDeps } from './api/deps.ts';
-import { type Config, secretsFromEnv } from './config.ts';
+import type { Config } from './config.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -7,6 +7,8 @@ import { createMetrics } from './metrics/metrics.ts';
 import type { ActionEnvironment } from './plugins/define-action.ts';
 import { openQueue } from './queue/open-queue.ts';
 import { Registry } from './registry/registry.ts';
+import { type SecretSource, secretSource } from './secrets/source.ts';
+import { SecretVault } from './secrets/vault.ts';
 import { openStore, type Store } from './store/db.ts';
 import { versionIdFor } from './store/versions.ts';
 import { type Pollers, startPollers } from './triggers/poller.ts';
@@ -33,6 +35,8 @@ export interface RuntimeOptions {
 /** Store, queue, registry, metrics and (optionally) workers and reconciler, wired from config. */
 export interface Runtime extends ApiDeps {
   store: Store;
+  vault: SecretVault;
+  secretSource: SecretSource;
   registry: Registry;
   logger: Logger;
   metrics: ReturnType<typeof createMetrics>;
@@ -59,6 +63,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     prepare: config.dbPrepare,
   });
   await store.migrate();
+  const vault = new SecretVault(store.db, config.masterKey);
+  const secrets = secretSource(vault);
   const queue = openQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const metrics = createMetrics({ db: store.db, queue, logger });
 
@@ -95,7 +101,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       queue,
       actions: () => registry.catalogue().actions,
       env: actionEnvironment(config),
-      secrets: () => secretsFromEnv(process.env),
+      secrets: () => secrets.all(),
       concurrency: options.concurrency ?? config.workerConcurrency,
       leaseMs: config.leaseMs,
       events: metrics.sink,
@@ -143,7 +149,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         workflows: startable,
         actions: () => registry.catalogue().actions,
         env: actionEnvironment(config),
-        secrets: () => secretsFromEnv(process.env),
+        secrets: () => secrets.all(),
         owner: `poller-${uuidv7()}`,
         leaseMs: config.pollLeaseMs,
         tickMs: config.pollTickMs,
@@ -156,6 +162,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     config,
     db: store.db,
     store,
+    vault,
+    secretSource: secrets,
     queue,
     registry,
     logger,

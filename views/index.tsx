@@ -107,7 +107,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.get('/runs/:id', async (c) => {
-    const data = await loadRun(deps, c.req.param('id'), redactorFor(deps));
+    const data = await loadRun(deps, c.req.param('id'), await redactorFor(deps));
     return renderPage(
       c,
       deps,
@@ -117,7 +117,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.get('/runs/:id/live', async (c) => {
-    const data = await loadRun(deps, c.req.param('id'), redactorFor(deps));
+    const data = await loadRun(deps, c.req.param('id'), await redactorFor(deps));
     return renderFragment(c, <RunLive data={data} />);
   });
 
@@ -134,7 +134,7 @@ export function pageRoutes(deps: PageDeps): Hono {
     const id = c.req.param('id');
     await cancelRun(deps, id);
     if (!wantsFragment(c)) return c.redirect(runHref(id), 303);
-    return renderFragment(c, <RunLive data={await loadRun(deps, id, redactorFor(deps))} />);
+    return renderFragment(c, <RunLive data={await loadRun(deps, id, await redactorFor(deps))} />);
   });
 
   for (const command of ['retry', 'retry-from-failed'] as const) {

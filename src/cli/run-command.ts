@@ -8,6 +8,8 @@ import { sleep } from '../plugins/abort.ts';
 import type { Catalogue } from '../plugins/catalogue.ts';
 import { MemoryQueue } from '../queue/memory-queue.ts';
 import { actionEnvironment } from '../runtime.ts';
+import { secretSource } from '../secrets/source.ts';
+import { SecretVault } from '../secrets/vault.ts';
 import { openStore } from '../store/db.ts';
 import { getRun, requestCancel } from '../store/runs.ts';
 import { uuidv7 } from '../util/ids.ts';
@@ -80,6 +82,7 @@ async function recordedRun(
     prepare: config.dbPrepare,
     max: 4,
   });
+  const secrets = secretSource(new SecretVault(store.db, config.masterKey));
   const queue = new MemoryQueue();
   let finalStatus: string | undefined;
   const worker = new Worker({
@@ -87,7 +90,7 @@ async function recordedRun(
     queue,
     actions: () => catalogue.actions,
     env: actionEnvironment(config),
-    secrets: () => secretsFromEnv(process.env),
+    secrets: () => secrets.all(),
     concurrency: 1,
     leaseMs: config.leaseMs,
     events: {

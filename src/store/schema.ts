@@ -169,6 +169,26 @@ export const pollSeen = pgTable(
   (t) => [primaryKey({ columns: [t.workflow, t.key] })],
 );
 
+/**
+ * The secret store's data key, wrapped by BATON_MASTER_KEY (one row, id 'data'). Rotating the
+ * master key rewrites only this row; `master_key_id` is a fingerprint that names the wrapping key.
+ */
+export const vaultKeys = pgTable('vault_keys', {
+  id: text('id').primaryKey(),
+  wrapped: text('wrapped').notNull(),
+  masterKeyId: text('master_key_id').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  rotatedAt: ts('rotated_at'),
+});
+
+/** Secrets sealed with the data key (AES-256-GCM, the name bound as associated data). */
+export const secrets = pgTable('secrets', {
+  name: text('name').primaryKey(),
+  sealed: text('sealed').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
 export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type TaskRunRow = typeof taskRuns.$inferSelect;

@@ -20,7 +20,7 @@ export interface PollersOptions {
   workflows: () => Iterable<Workflow>;
   actions: () => ReadonlyMap<string, AnyAction>;
   env: ActionEnvironment;
-  secrets: () => Record<string, string>;
+  secrets: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
   /** This instance's name in the lease rows. */
   owner: string;
   /** How long a lease lasts without renewal; another instance takes over a dead one's after this. */
@@ -63,7 +63,7 @@ export function startPollers(options: PollersOptions): Pollers {
       const items = await pollItems(workflow, poll, {
         actions: options.actions(),
         env: options.env,
-        secrets: options.secrets(),
+        secrets: await options.secrets(),
         signal: controller.signal,
         log,
       });

@@ -20,7 +20,7 @@ export interface WorkerOptions {
   queue: Queue;
   actions: () => ReadonlyMap<string, AnyAction>;
   env: ActionEnvironment;
-  secrets: () => Readonly<Record<string, string>>;
+  secrets: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
   concurrency: number;
   leaseMs: number;
   /** How long claim waits for new messages before checking for shutdown again. */
@@ -205,7 +205,7 @@ export class Worker {
         actions: this.options.actions(),
         runId: lease.runId,
         trigger,
-        secrets: this.options.secrets(),
+        secrets: await this.options.secrets(),
         events: this.options.events ? fanout(sink, this.options.events) : sink,
         env: this.options.env,
         signal: controller.signal,
