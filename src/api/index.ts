@@ -8,6 +8,7 @@ import { registerHealthRoutes } from './health.ts';
 import { buildDocument, type OpenApiExtra } from './openapi.ts';
 import { registerRunCommandRoutes } from './run-commands.ts';
 import { registerRunRoutes } from './runs.ts';
+import { redactResponses, registerSecretRoutes } from './secrets.ts';
 import { registerValidateRoutes } from './validate.ts';
 import { registerWorkflowRoutes } from './workflows.ts';
 
@@ -41,12 +42,15 @@ export function apiRoutes(deps: ApiDeps, extra: OpenApiExtra = {}): OpenAPIHono 
     }),
   );
 
+  app.use('/api/*', redactResponses(deps));
+
   registerHealthRoutes(app, deps);
   registerWorkflowRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerRunCommandRoutes(app, deps);
   registerActionRoutes(app, deps);
   registerValidateRoutes(app, deps);
+  registerSecretRoutes(app, deps);
   registerDocsPage(app);
   app.get(OPENAPI_PATH, (c) => c.json(buildDocument(app, deps, extra)));
   return app;
