@@ -1,5 +1,7 @@
 import type { ApiDeps } from './api/deps.ts';
 import type { Config } from './config.ts';
+import { loadProviders } from './connections/providers.ts';
+import { Connections } from './connections/service.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -37,6 +39,7 @@ export interface Runtime extends ApiDeps {
   store: Store;
   vault: SecretVault;
   secretSource: SecretSource;
+  connections: Connections;
   registry: Registry;
   logger: Logger;
   metrics: ReturnType<typeof createMetrics>;
@@ -65,6 +68,14 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   await store.migrate();
   const vault = new SecretVault(store.db, config.masterKey);
   const secrets = secretSource(vault);
+  const connections = new Connections({
+    db: store.db,
+    vault,
+    secrets,
+    providers: loadProviders(process.env, config.oauthFile),
+    publicUrl: config.publicUrl,
+    refreshMarginMs: config.oauthRefreshMarginMs,
+  });
   const queue = openQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const metrics = createMetrics({ db: store.db, queue, logger });
 
@@ -102,6 +113,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       actions: () => registry.catalogue().actions,
       env: actionEnvironment(config),
       secrets: () => secrets.all(),
+      connections,
       concurrency: options.concurrency ?? config.workerConcurrency,
       leaseMs: config.leaseMs,
       events: metrics.sink,
@@ -150,6 +162,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         actions: () => registry.catalogue().actions,
         env: actionEnvironment(config),
         secrets: () => secrets.all(),
+        connections,
         owner: `poller-${uuidv7()}`,
         leaseMs: config.pollLeaseMs,
         tickMs: config.pollTickMs,
@@ -164,6 +177,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     store,
     vault,
     secretSource: secrets,
+    connections,
     queue,
     registry,
     logger,

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import type { Connections } from '../connections/service.ts';
 import type { StartRunRequest, startRun } from '../engine/start-run.ts';
 import type { Queue } from '../queue/queue.ts';
 import type { RegistryView } from '../registry/types.ts';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** The encrypted secret store and the resolved secrets (store, then environment). */
   vault?: SecretVault;
   secretSource?: SecretSource;
+  /** OAuth2 connections (absent in tests that do not need them). */
+  connections?: Connections;
   /** Starts a run of the named workflow's current version (404 when unknown, 409 when invalid). */
   startRun(name: string, request: Omit<StartRunRequest, 'workflow'>): ReturnType<typeof startRun>;
 }

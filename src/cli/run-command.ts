@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Config, secretsFromEnv } from '../config.ts';
+import { loadProviders } from '../connections/providers.ts';
+import { Connections } from '../connections/service.ts';
 import type { EventSink } from '../engine/events.ts';
 import { executeRun } from '../engine/executor.ts';
 import { startRun } from '../engine/start-run.ts';
@@ -82,7 +84,16 @@ async function recordedRun(
     prepare: config.dbPrepare,
     max: 4,
   });
-  const secrets = secretSource(new SecretVault(store.db, config.masterKey));
+  const vault = new SecretVault(store.db, config.masterKey);
+  const secrets = secretSource(vault);
+  const connections = new Connections({
+    db: store.db,
+    vault,
+    secrets,
+    providers: loadProviders(process.env, config.oauthFile),
+    publicUrl: config.publicUrl,
+    refreshMarginMs: config.oauthRefreshMarginMs,
+  });
   const queue = new MemoryQueue();
   let finalStatus: string | undefined;
   const worker = new Worker({
@@ -91,6 +102,7 @@ async function recordedRun(
     actions: () => catalogue.actions,
     env: actionEnvironment(config),
     secrets: () => secrets.all(),
+    connections,
     concurrency: 1,
     leaseMs: config.leaseMs,
     events: {

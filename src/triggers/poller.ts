@@ -1,4 +1,4 @@
-import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
+import type { ActionEnvironment, AnyAction, ConnectionAccess } from '../plugins/define-action.ts';
 import type { Db } from '../store/db.ts';
 import type { PollerRow } from '../store/schema.ts';
 import {
@@ -21,6 +21,8 @@ export interface PollersOptions {
   actions: () => ReadonlyMap<string, AnyAction>;
   env: ActionEnvironment;
   secrets: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
+  /** OAuth2 connections actions may call. */
+  connections?: ConnectionAccess;
   /** This instance's name in the lease rows. */
   owner: string;
   /** How long a lease lasts without renewal; another instance takes over a dead one's after this. */
@@ -64,6 +66,7 @@ export function startPollers(options: PollersOptions): Pollers {
         actions: options.actions(),
         env: options.env,
         secrets: await options.secrets(),
+        ...(options.connections ? { connections: options.connections } : {}),
         signal: controller.signal,
         log,
       });
