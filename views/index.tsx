@@ -12,6 +12,7 @@ import { registerAssets } from './assets.ts';
 import { ErrorFragment } from './components/problems.tsx';
 import { RunRowView } from './components/runs-table.tsx';
 import { SchedulesSection } from './components/schedules.tsx';
+import { registerConnectionPages } from './connection-routes.tsx';
 import { loadOverview, OverviewPage } from './pages/overview.tsx';
 import { CheckView, checkYaml, EXAMPLE, PlaygroundPage } from './pages/playground.tsx';
 import { loadRun, RunLive, RunPage } from './pages/run.tsx';
@@ -145,6 +146,8 @@ export function pageRoutes(deps: PageDeps): Hono {
       return goTo(c, runHref(run.id), <p class="muted">Started run {run.id}…</p>);
     });
   }
+
+  registerConnectionPages(app, deps, forms);
 
   app.get('/playground', async (c) => {
     const from = c.req.query('workflow');

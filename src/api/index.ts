@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { registerActionRoutes } from './actions.ts';
+import { registerConnectionRoutes } from './connections.ts';
 import type { ApiDeps } from './deps.ts';
 import { registerDocsPage } from './docs-page.ts';
 import { errorHandler, errorResponse, notFoundHandler, validationHook } from './errors.ts';
@@ -51,6 +52,7 @@ export function apiRoutes(deps: ApiDeps, extra: OpenApiExtra = {}): OpenAPIHono 
   registerActionRoutes(app, deps);
   registerValidateRoutes(app, deps);
   registerSecretRoutes(app, deps);
+  registerConnectionRoutes(app, deps);
   registerDocsPage(app);
   app.get(OPENAPI_PATH, (c) => c.json(buildDocument(app, deps, extra)));
   return app;
