@@ -2,6 +2,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { CALLBACK_PATH, type Connections, newBrowserNonce } from '../src/connections/service.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from '../src/errors.ts';
+import { allowFormActions } from '../src/http/secure-headers.ts';
 import { ConnectionsPage } from './pages/connections.tsx';
 import { type PageDeps, renderPage } from './render.tsx';
 
@@ -29,6 +30,10 @@ export function registerConnectionPages(app: Hono, deps: PageDeps, forms: Middle
   app.get('/connections', async (c) => {
     const connections = connectionsOf(deps);
     const connected = c.req.query('connected');
+    allowFormActions(
+      c,
+      connections.providers().map((p) => new URL(p.authorizeUrl).origin),
+    );
     return renderPage(
       c,
       deps,

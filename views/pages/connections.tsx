@@ -90,7 +90,7 @@ export function ConnectionsPage({ data }: { data: ConnectionsData }) {
         </p>
       </div>
       {data.connected && (
-        <p class="notice" role="status">
+        <p class="alert alert-ok" role="status">
           Connected <strong>{data.connected}</strong>.
         </p>
       )}
@@ -108,7 +108,7 @@ export function ConnectionsPage({ data }: { data: ConnectionsData }) {
                 <th scope="col">Expires</th>
                 <th scope="col">Status</th>
                 <th scope="col">
-                  <span class="sr-only">Actions</span>
+                  <span class="visually-hidden">Actions</span>
                 </th>
               </tr>
             </thead>
