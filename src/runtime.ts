@@ -1,5 +1,5 @@
 import type { ApiDeps } from './api/deps.ts';
-import type { Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { loadProviders } from './connections/providers.ts';
 import { Connections } from './connections/service.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
@@ -9,6 +9,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import type { ActionEnvironment } from './plugins/define-action.ts';
 import { openQueue } from './queue/open-queue.ts';
 import { Registry } from './registry/registry.ts';
+import { DecryptError } from './secrets/crypto.ts';
 import { type SecretSource, secretSource } from './secrets/source.ts';
 import { SecretVault } from './secrets/vault.ts';
 import { openStore, type Store } from './store/db.ts';
@@ -60,6 +61,8 @@ export function actionEnvironment(config: Config): ActionEnvironment {
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
   const log: Log = (level, message) => logger[level](message);
+  // A mistake in the providers stops the start before anything is opened.
+  const providers = loadProviders(process.env, config.oauthFile);
   const store = openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -67,12 +70,24 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   });
   await store.migrate();
   const vault = new SecretVault(store.db, config.masterKey);
+  try {
+    const { unreadable } = await vault.check();
+    if (unreadable > 0) {
+      log(
+        'warn',
+        `${unreadable} secret(s) in the store cannot be read without BATON_MASTER_KEY; only BATON_SECRET_<NAME> apply`,
+      );
+    }
+  } catch (err) {
+    await store.close();
+    throw err instanceof DecryptError ? new ConfigError(err.message, { cause: err }) : err;
+  }
   const secrets = secretSource(vault);
   const connections = new Connections({
     db: store.db,
     vault,
     secrets,
-    providers: loadProviders(process.env, config.oauthFile),
+    providers,
     publicUrl: config.publicUrl,
     refreshMarginMs: config.oauthRefreshMarginMs,
   });

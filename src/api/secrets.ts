@@ -129,6 +129,9 @@ export function redactResponses(deps: ApiDeps): MiddlewareHandler {
     const redactor = new Redactor(Object.values(values));
     const text = await c.res.clone().text();
     const masked = redactor.text(text);
-    if (masked !== text) c.res = new Response(masked, { status: c.res.status, headers: c.res.headers });
+    if (masked === text) return;
+    const headers = new Headers(c.res.headers);
+    headers.delete('content-length'); // the masked body is shorter
+    c.res = new Response(masked, { status: c.res.status, headers });
   };
 }

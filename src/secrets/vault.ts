@@ -84,6 +84,23 @@ export class SecretVault {
     return out;
   }
 
+  /**
+   * At start: a master key that does not open the store stops the process with one clear line,
+   * instead of every run failing later. Returns how many stored secrets cannot be read (no key).
+   */
+  async check(): Promise<{ unreadable: number }> {
+    if (this.master) {
+      const [row] = await this.db
+        .select({ id: vaultKeys.id })
+        .from(vaultKeys)
+        .where(eq(vaultKeys.id, DATA_KEY_ROW));
+      if (row) await this.key(false);
+      return { unreadable: 0 };
+    }
+    const [count] = await this.db.select({ n: sql<number>`count(*)::int` }).from(secrets);
+    return { unreadable: count?.n ?? 0 };
+  }
+
   /** Seals anything else that must rest encrypted under the same data key (OAuth tokens). */
   async seal(value: string, aad: string): Promise<string> {
     return seal(await this.key(true), value, aad);

@@ -66,6 +66,21 @@ describe('baton secrets', () => {
     );
     expect(withNew.code).toBe(0);
   });
+
+  it('serve refuses to start with a master key that does not open the store, or a bad provider', async () => {
+    const wrong = await runCli(['serve'], { ...env, PORT: '0', BATON_MASTER_KEY: 'not-the-key' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('BATON_MASTER_KEY does not open the secret store');
+    const provider = await runCli(['serve'], {
+      ...env,
+      PORT: '0',
+      BATON_MASTER_KEY: 'cli-master-key-two',
+      BATON_OAUTH_ACME_CLIENT_ID: 'x',
+      BATON_OAUTH_ACME_CLIENT_SECRET: 'ACME_SECRET',
+    });
+    expect(provider.code).toBe(2);
+    expect(provider.stderr).toContain('provider "acme" needs authorize_url, token_url and api_url');
+  });
 });
 
 describe('baton validate and secrets', () => {
