@@ -357,6 +357,12 @@ function oauthMessage(err: unknown): string {
   if (err instanceof oauth.AuthorizationResponseError) {
     return `${err.error}${err.error_description ? ` (${err.error_description})` : ''}`;
   }
+  // GitHub answers a refused code or refresh with 200 and `{ error, error_description }`: say that,
+  // not "access_token must be a string" (and never anything else from the body).
+  const body = (err as { cause?: { body?: { error?: unknown; error_description?: unknown } } })?.cause?.body;
+  if (typeof body?.error === 'string') {
+    return `${body.error}${typeof body.error_description === 'string' ? ` (${body.error_description})` : ''}`;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -20,6 +20,8 @@ export async function startOAuthFakes(options: {
   const issues: { title: string; body?: string; auth: string }[] = [];
   const comments: { issue: number; body: string }[] = [];
   let refreshDenied = false;
+  /** GitHub answers token errors with 200 and `{ error, error_description }`. */
+  let errorStatus = 400;
 
   const newTokens = (scope: string) => {
     const accessToken = `gho_${randomBytes(12).toString('hex')}`;
@@ -62,7 +64,7 @@ export async function startOAuthFakes(options: {
       const form = new URLSearchParams(req.body);
       const fail = (error: string) => {
         stats.tokenErrors.push(error);
-        return json(res, 400, { error });
+        return json(res, errorStatus, { error, error_description: 'refused by the test provider' });
       };
       if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret) {
         return fail('invalid_client');
@@ -135,6 +137,9 @@ export async function startOAuthFakes(options: {
     },
     denyRefresh(deny = true) {
       refreshDenied = deny;
+    },
+    githubStyleErrors(on = true) {
+      errorStatus = on ? 200 : 400;
     },
     async close() {
       await provider.close();

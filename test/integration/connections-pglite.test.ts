@@ -69,12 +69,15 @@ describe('connections on PGlite', () => {
     expect(fakes.stats.refreshes).toBe(before + 1);
   });
 
-  it('a refused refresh marks the connection as needing reconnection', async () => {
+  it('a refused refresh (GitHub style: 200 with an error) marks the connection as needing reconnection', async () => {
     fakes.denyRefresh();
+    fakes.githubStyleErrors();
     await expect(connections.fetch('gh', '/user')).rejects.toThrow(/needs to be reconnected/);
     const [row] = await connections.list();
     expect(row?.status).toBe('needs_reconnect');
-    expect(row?.lastError).toContain('invalid_grant');
+    expect(row?.lastError).toBe(
+      'refresh failed: invalid_grant: bad refresh token (refused by the test provider)',
+    );
     await expect(connections.fetch('gh', '/user')).rejects.toThrow(/needs to be reconnected/);
     fakes.denyRefresh(false);
   });
