@@ -4,7 +4,7 @@ import { CALLBACK_PATH, type Connections, newBrowserNonce } from '../src/connect
 import { NotFoundError, UnauthorizedError, ValidationError } from '../src/errors.ts';
 import { allowFormActions } from '../src/http/secure-headers.ts';
 import { ConnectionsPage } from './pages/connections.tsx';
-import { type PageDeps, renderPage } from './render.tsx';
+import { type PageDeps, redactorFor, renderPage } from './render.tsx';
 
 /** Binds an authorization to the browser that started it; only its hash is stored. */
 const BROWSER_COOKIE = 'baton_oauth';
@@ -30,6 +30,7 @@ export function registerConnectionPages(app: Hono, deps: PageDeps, forms: Middle
   app.get('/connections', async (c) => {
     const connections = connectionsOf(deps);
     const connected = c.req.query('connected');
+    const redactor = await redactorFor(deps);
     allowFormActions(
       c,
       connections.providers().map((p) => new URL(p.authorizeUrl).origin),
@@ -40,7 +41,11 @@ export function registerConnectionPages(app: Hono, deps: PageDeps, forms: Middle
       { title: 'Connections', section: 'connections' },
       <ConnectionsPage
         data={{
-          connections: await connections.list(),
+          // A provider's error text is shown as it came; mask it like everything else on the pages.
+          connections: (await connections.list()).map((row) => ({
+            ...row,
+            lastError: row.lastError === null ? null : redactor.text(row.lastError),
+          })),
           providers: connections.providers(),
           redirectUri: connections.redirectUri,
           now: new Date(),

@@ -126,6 +126,7 @@ export function redactResponses(deps: ApiDeps): MiddlewareHandler {
       // A store that cannot be read (wrong master key) must not take the API down; env values still mask.
       () => secretsFromEnv(process.env),
     );
+    if (Object.keys(values).length === 0) return;
     const redactor = new Redactor(Object.values(values));
     const text = await c.res.clone().text();
     const masked = redactor.text(text);
