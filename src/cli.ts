@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { backfillCommand } from './cli/backfill-command.ts';
 import { graphCommand } from './cli/graph-command.ts';
 import { runCommand } from './cli/run-command.ts';
+import { secretsCommand } from './cli/secrets-command.ts';
 import { migrateCommand, serveCommand, workerCommand } from './cli/service-commands.ts';
 import { type ProblemFormat, validateCommand } from './cli/validate-command.ts';
 import { ConfigError } from './config.ts';
@@ -18,6 +19,10 @@ Usage:
   baton serve                                           HTTP API, reconciler; in-process workers without Redis
   baton worker [--concurrency N]                        run workers on Redis Streams + Postgres
   baton migrate                                         apply database migrations
+  baton secrets set NAME < value                        store a secret, encrypted (value from stdin)
+  baton secrets list [--json]                           secret names and where they come from (never values)
+  baton secrets rm NAME                                 remove a secret from the store
+  baton secrets rotate-key                              re-wrap the data key with BATON_NEW_MASTER_KEY (or stdin)
   baton backfill <workflow> --from ISO --to ISO [--entry ID] [--json]
                                                         start the runs of past scheduled times (idempotent)
   baton help                                            this text
@@ -104,6 +109,15 @@ async function main(argv: string[]): Promise<number> {
         err,
       });
     }
+    case 'secrets': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { json: { type: 'boolean', default: false } },
+      });
+      const [action = '', ...args] = positionals;
+      return secretsCommand({ action, args, json: values.json ?? false, readInput: readStdin, out, err });
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -117,6 +131,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** A value piped in (`printf %s "$TOKEN" | baton secrets set NAME`), so it never shows in `ps` or shell history. */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) err('type the value, then Enter and Ctrl-D:');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function one(positionals: string[], command: string): string {
   if (positionals.length !== 1) throw new UsageError(`baton ${command} takes one workflow file or name`);

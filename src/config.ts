@@ -75,6 +75,11 @@ export const envSchema = z.object({
   BATON_CORS_ORIGINS: originList.default([]),
   BATON_COOKIE_SECURE: flag.optional(),
   BATON_MASTER_KEY: z.string().min(1).optional(),
+  BATON_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'write the address browsers use, like https://baton.example.com' })
+    .optional(),
+  BATON_OAUTH_FILE: z.string().min(1).optional(),
+  BATON_OAUTH_REFRESH_MARGIN: duration.default(5 * 60_000),
   BATON_HTTP_ALLOW: allowList.default([]),
   BATON_FILES_DIR: z.string().min(1).optional(),
   BATON_WORKER_CONCURRENCY: intFromEnv(1, 1000).default(10),
@@ -111,6 +116,12 @@ export interface Config {
   /** Whether the login cookie carries `Secure` (HTTPS only). */
   cookieSecure: boolean;
   masterKey?: string;
+  /** Where browsers reach Baton; OAuth redirect URIs are made from it (`<url>/connections/callback`). */
+  publicUrl: string;
+  /** YAML file of OAuth2 providers (see docs/connections.md); `BATON_OAUTH_<PROVIDER>_*` add to it. */
+  oauthFile?: string;
+  /** A token that expires sooner than this is refreshed before a call. */
+  oauthRefreshMarginMs: number;
   httpAllow: string[];
   filesDir: string;
   workerConcurrency: number;
@@ -200,6 +211,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         ? !LOOPBACK_HOSTS.has(host.toLowerCase())
         : ['true', '1', 'yes', 'on'].includes(e.BATON_COOKIE_SECURE),
     masterKey: e.BATON_MASTER_KEY,
+    publicUrl: (
+      e.BATON_PUBLIC_URL ?? `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${e.PORT}`
+    ).replace(/\/+$/, ''),
+    oauthFile: e.BATON_OAUTH_FILE === undefined ? undefined : resolve(cwd, e.BATON_OAUTH_FILE),
+    oauthRefreshMarginMs: e.BATON_OAUTH_REFRESH_MARGIN,
     httpAllow: e.BATON_HTTP_ALLOW,
     filesDir: resolve(cwd, e.BATON_FILES_DIR ?? resolve(dataDir, 'files')),
     workerConcurrency: e.BATON_WORKER_CONCURRENCY,

@@ -1,5 +1,7 @@
 import type { ApiDeps } from './api/deps.ts';
-import { type Config, secretsFromEnv } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
+import { loadProviders } from './connections/providers.ts';
+import { Connections } from './connections/service.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -7,6 +9,9 @@ import { createMetrics } from './metrics/metrics.ts';
 import type { ActionEnvironment } from './plugins/define-action.ts';
 import { openQueue } from './queue/open-queue.ts';
 import { Registry } from './registry/registry.ts';
+import { DecryptError } from './secrets/crypto.ts';
+import { type SecretSource, secretSource } from './secrets/source.ts';
+import { SecretVault } from './secrets/vault.ts';
 import { openStore, type Store } from './store/db.ts';
 import { versionIdFor } from './store/versions.ts';
 import { type Pollers, startPollers } from './triggers/poller.ts';
@@ -33,6 +38,9 @@ export interface RuntimeOptions {
 /** Store, queue, registry, metrics and (optionally) workers and reconciler, wired from config. */
 export interface Runtime extends ApiDeps {
   store: Store;
+  vault: SecretVault;
+  secretSource: SecretSource;
+  connections: Connections;
   registry: Registry;
   logger: Logger;
   metrics: ReturnType<typeof createMetrics>;
@@ -53,12 +61,36 @@ export function actionEnvironment(config: Config): ActionEnvironment {
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
   const log: Log = (level, message) => logger[level](message);
+  // A mistake in the providers stops the start before anything is opened.
+  const providers = loadProviders(process.env, config.oauthFile);
   const store = openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     prepare: config.dbPrepare,
   });
   await store.migrate();
+  const vault = new SecretVault(store.db, config.masterKey);
+  try {
+    const { unreadable } = await vault.check();
+    if (unreadable > 0) {
+      log(
+        'warn',
+        `${unreadable} secret(s) in the store cannot be read without BATON_MASTER_KEY; only BATON_SECRET_<NAME> apply`,
+      );
+    }
+  } catch (err) {
+    await store.close();
+    throw err instanceof DecryptError ? new ConfigError(err.message, { cause: err }) : err;
+  }
+  const secrets = secretSource(vault);
+  const connections = new Connections({
+    db: store.db,
+    vault,
+    secrets,
+    providers,
+    publicUrl: config.publicUrl,
+    refreshMarginMs: config.oauthRefreshMarginMs,
+  });
   const queue = openQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const metrics = createMetrics({ db: store.db, queue, logger });
 
@@ -95,7 +127,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       queue,
       actions: () => registry.catalogue().actions,
       env: actionEnvironment(config),
-      secrets: () => secretsFromEnv(process.env),
+      secrets: () => secrets.all(),
+      connections,
       concurrency: options.concurrency ?? config.workerConcurrency,
       leaseMs: config.leaseMs,
       events: metrics.sink,
@@ -143,7 +176,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         workflows: startable,
         actions: () => registry.catalogue().actions,
         env: actionEnvironment(config),
-        secrets: () => secretsFromEnv(process.env),
+        secrets: () => secrets.all(),
+        connections,
         owner: `poller-${uuidv7()}`,
         leaseMs: config.pollLeaseMs,
         tickMs: config.pollTickMs,
@@ -156,6 +190,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     config,
     db: store.db,
     store,
+    vault,
+    secretSource: secrets,
+    connections,
     queue,
     registry,
     logger,

@@ -2,7 +2,6 @@ import { type Context, Hono } from 'hono';
 import { errorPage, pageRoutes } from '../views/index.tsx';
 import { webhookOperations, webhookRoutes } from './api/hooks.ts';
 import { apiRoutes, errorHandler, notFoundHandler } from './api/index.ts';
-import { secretsFromEnv } from './config.ts';
 import { NotFoundError } from './errors.ts';
 import { applyHttpDefaults } from './http/defaults.ts';
 import { fromGatewayOutcome } from './metrics/metrics.ts';
@@ -24,6 +23,7 @@ export function createApp(runtime: Runtime): Hono {
   app.route(
     '/',
     webhookRoutes(runtime, {
+      secrets: () => runtime.secretSource.all(),
       onOutcome: (outcome) => {
         runtime.metrics.recordWebhook(outcome.workflow ?? '', fromGatewayOutcome(outcome.outcome));
         runtime.logger.info({ webhook: outcome }, 'webhook');
@@ -31,7 +31,7 @@ export function createApp(runtime: Runtime): Hono {
     }),
   );
   app.route('/', apiRoutes(runtime, { webhookOperations: () => webhookOperations(runtime.registry) }));
-  app.route('/', pageRoutes({ ...runtime, secrets: () => secretsFromEnv(process.env) }));
+  app.route('/', pageRoutes({ ...runtime, secrets: () => runtime.secretSource.all() }));
   return app;
 }
 

@@ -12,6 +12,7 @@ import { registerAssets } from './assets.ts';
 import { ErrorFragment } from './components/problems.tsx';
 import { RunRowView } from './components/runs-table.tsx';
 import { SchedulesSection } from './components/schedules.tsx';
+import { registerConnectionPages } from './connection-routes.tsx';
 import { loadOverview, OverviewPage } from './pages/overview.tsx';
 import { CheckView, checkYaml, EXAMPLE, PlaygroundPage } from './pages/playground.tsx';
 import { loadRun, RunLive, RunPage } from './pages/run.tsx';
@@ -107,7 +108,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.get('/runs/:id', async (c) => {
-    const data = await loadRun(deps, c.req.param('id'), redactorFor(deps));
+    const data = await loadRun(deps, c.req.param('id'), await redactorFor(deps));
     return renderPage(
       c,
       deps,
@@ -117,7 +118,7 @@ export function pageRoutes(deps: PageDeps): Hono {
   });
 
   app.get('/runs/:id/live', async (c) => {
-    const data = await loadRun(deps, c.req.param('id'), redactorFor(deps));
+    const data = await loadRun(deps, c.req.param('id'), await redactorFor(deps));
     return renderFragment(c, <RunLive data={data} />);
   });
 
@@ -134,7 +135,7 @@ export function pageRoutes(deps: PageDeps): Hono {
     const id = c.req.param('id');
     await cancelRun(deps, id);
     if (!wantsFragment(c)) return c.redirect(runHref(id), 303);
-    return renderFragment(c, <RunLive data={await loadRun(deps, id, redactorFor(deps))} />);
+    return renderFragment(c, <RunLive data={await loadRun(deps, id, await redactorFor(deps))} />);
   });
 
   for (const command of ['retry', 'retry-from-failed'] as const) {
@@ -145,6 +146,8 @@ export function pageRoutes(deps: PageDeps): Hono {
       return goTo(c, runHref(run.id), <p class="muted">Started run {run.id}…</p>);
     });
   }
+
+  registerConnectionPages(app, deps, forms);
 
   app.get('/playground', async (c) => {
     const from = c.req.query('workflow');

@@ -19,7 +19,7 @@ const HTMX_CONFIG = JSON.stringify({
   ],
 });
 
-export type Section = 'overview' | 'runs' | 'playground' | 'none';
+export type Section = 'overview' | 'runs' | 'connections' | 'playground' | 'none';
 
 export interface LayoutProps {
   title: string;
@@ -32,6 +32,7 @@ export interface LayoutProps {
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'overview', href: '/', label: 'Overview' },
   { section: 'runs', href: '/runs', label: 'Runs' },
+  { section: 'connections', href: '/connections', label: 'Connections' },
   { section: 'playground', href: '/playground', label: 'Playground' },
 ];
 

@@ -8,11 +8,11 @@ import { Layout, type Section } from './layout.tsx';
 
 /** What the pages read: the API's dependencies, plus the secrets whose values must never show. */
 export interface PageDeps extends ApiDeps {
-  secrets?: () => Record<string, string>;
+  secrets?: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
 }
 
-export function redactorFor(deps: PageDeps): Redactor {
-  return new Redactor(Object.values(deps.secrets?.() ?? {}));
+export async function redactorFor(deps: PageDeps): Promise<Redactor> {
+  return new Redactor(Object.values((await deps.secrets?.()) ?? {}));
 }
 
 /** An htmx request wants a fragment; a history restore (back button) wants the whole page. */

@@ -41,7 +41,9 @@ export interface WebhookOutcome {
 
 export interface WebhookRouteOptions {
   /** Secret values by name; default `BATON_SECRET_<NAME>` from the environment, read per request. */
-  secrets?: () => Readonly<Record<string, string | undefined>>;
+  secrets?: () =>
+    | Readonly<Record<string, string | undefined>>
+    | Promise<Readonly<Record<string, string | undefined>>>;
   /** Clock for the replay window of signed timestamps. */
   now?: () => number;
   onOutcome?: (outcome: WebhookOutcome) => void;
@@ -67,8 +69,8 @@ type Env = { Variables: { delivery: Delivery } };
 export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}): Hono<Env> {
   // One variable per delivery, not a scan of the whole environment.
   const secretNamed = options.secrets
-    ? (name: string) => options.secrets?.()[name]
-    : (name: string) => process.env[`${SECRET_ENV_PREFIX}${name}`];
+    ? async (name: string) => (await options.secrets?.())?.[name]
+    : async (name: string) => process.env[`${SECRET_ENV_PREFIX}${name}`];
   const app = new Hono<Env>();
 
   app.use('/hooks/*', async (c, next) => {
@@ -81,7 +83,7 @@ export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}):
 
   app.post(
     '/hooks/:target{.+}',
-    function resolveTarget(c, next) {
+    async function resolveTarget(c, next) {
       const delivery = c.get('delivery');
       const found = findWebhookTarget(deps.registry, delivery.target);
       if (found.kind === 'unknown') {
@@ -107,11 +109,11 @@ export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}):
       delivery.hook = found.hook;
       const name = found.hook.secret;
       if (found.hook.verify !== 'none' && name !== undefined) {
-        const value = secretNamed(name);
+        const value = await secretNamed(name);
         if (value === undefined || value === '') {
           delivery.outcome = 'misconfigured';
           throw new ConflictError(
-            `workflow "${found.workflow.name}" verifies webhooks with the secret ${name}, which is not set; set BATON_SECRET_${name}`,
+            `workflow "${found.workflow.name}" verifies webhooks with the secret ${name}, which is not set; add it with "baton secrets set ${name}" or set BATON_SECRET_${name}`,
           );
         }
         delivery.secret = value;

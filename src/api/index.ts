@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { registerActionRoutes } from './actions.ts';
+import { registerConnectionRoutes } from './connections.ts';
 import type { ApiDeps } from './deps.ts';
 import { registerDocsPage } from './docs-page.ts';
 import { errorHandler, errorResponse, notFoundHandler, validationHook } from './errors.ts';
@@ -8,6 +9,7 @@ import { registerHealthRoutes } from './health.ts';
 import { buildDocument, type OpenApiExtra } from './openapi.ts';
 import { registerRunCommandRoutes } from './run-commands.ts';
 import { registerRunRoutes } from './runs.ts';
+import { redactResponses, registerSecretRoutes } from './secrets.ts';
 import { registerValidateRoutes } from './validate.ts';
 import { registerWorkflowRoutes } from './workflows.ts';
 
@@ -41,12 +43,16 @@ export function apiRoutes(deps: ApiDeps, extra: OpenApiExtra = {}): OpenAPIHono 
     }),
   );
 
+  app.use('/api/*', redactResponses(deps));
+
   registerHealthRoutes(app, deps);
   registerWorkflowRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerRunCommandRoutes(app, deps);
   registerActionRoutes(app, deps);
   registerValidateRoutes(app, deps);
+  registerSecretRoutes(app, deps);
+  registerConnectionRoutes(app, deps);
   registerDocsPage(app);
   app.get(OPENAPI_PATH, (c) => c.json(buildDocument(app, deps, extra)));
   return app;

@@ -115,6 +115,8 @@ export function buildDocument(app: OpenAPIHono, deps: ApiDeps, extra: OpenApiExt
       { name: 'workflows', description: 'Workflow files, their versions, starting runs, validation' },
       { name: 'runs', description: 'Runs, their tasks and logs; cancel and retry' },
       { name: 'actions', description: 'The action catalogue' },
+      { name: 'connections', description: 'OAuth2 connections (connect in a browser on /connections)' },
+      { name: 'secrets', description: 'The encrypted secret store (names only; values go in, never out)' },
       { name: 'webhooks', description: 'One operation per workflow with a webhook trigger' },
       { name: 'health', description: 'Liveness and readiness' },
     ],

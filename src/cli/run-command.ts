@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Config, secretsFromEnv } from '../config.ts';
+import { loadProviders } from '../connections/providers.ts';
+import { Connections } from '../connections/service.ts';
 import type { EventSink } from '../engine/events.ts';
 import { executeRun } from '../engine/executor.ts';
 import { startRun } from '../engine/start-run.ts';
@@ -8,6 +10,8 @@ import { sleep } from '../plugins/abort.ts';
 import type { Catalogue } from '../plugins/catalogue.ts';
 import { MemoryQueue } from '../queue/memory-queue.ts';
 import { actionEnvironment } from '../runtime.ts';
+import { secretSource } from '../secrets/source.ts';
+import { SecretVault } from '../secrets/vault.ts';
 import { openStore } from '../store/db.ts';
 import { getRun, requestCancel } from '../store/runs.ts';
 import { uuidv7 } from '../util/ids.ts';
@@ -80,6 +84,16 @@ async function recordedRun(
     prepare: config.dbPrepare,
     max: 4,
   });
+  const vault = new SecretVault(store.db, config.masterKey);
+  const secrets = secretSource(vault);
+  const connections = new Connections({
+    db: store.db,
+    vault,
+    secrets,
+    providers: loadProviders(process.env, config.oauthFile),
+    publicUrl: config.publicUrl,
+    refreshMarginMs: config.oauthRefreshMarginMs,
+  });
   const queue = new MemoryQueue();
   let finalStatus: string | undefined;
   const worker = new Worker({
@@ -87,7 +101,8 @@ async function recordedRun(
     queue,
     actions: () => catalogue.actions,
     env: actionEnvironment(config),
-    secrets: () => secretsFromEnv(process.env),
+    secrets: () => secrets.all(),
+    connections,
     concurrency: 1,
     leaseMs: config.leaseMs,
     events: {

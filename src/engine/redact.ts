@@ -5,8 +5,9 @@ const CIRCULAR = '[circular]';
 
 /**
  * Every form in which a secret can show up in text: the value itself, each line of a
- * multi-line value (a PEM key logged line by line), and the JSON-escaped form (a secret
- * embedded in JSON text, where newlines and quotes are escaped).
+ * multi-line value (a PEM key logged line by line), the JSON-escaped form (a secret embedded
+ * in JSON text), the URL-encoded forms (a token in a query string or a form body) and the
+ * base64 forms (an `Authorization: Basic` header, a data URL).
  */
 function formsOf(secret: string): string[] {
   const forms = [secret];
@@ -16,9 +17,37 @@ function formsOf(secret: string): string[] {
   for (const form of [...forms]) {
     const escaped = JSON.stringify(form).slice(1, -1);
     if (escaped !== form) forms.push(escaped);
+    forms.push(encodeURIComponent(form), new URLSearchParams({ v: form }).toString().slice(2));
   }
+  forms.push(...base64Forms(secret));
   return forms;
 }
+
+/**
+ * Base64 of the secret, standard and URL-safe, padded or not, and the part of it that stays the
+ * same wherever the secret sits inside a longer encoded text (`user:token` in Basic auth): at
+ * each of the three byte offsets, the characters that depend only on the secret's own bytes.
+ */
+function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const whole = bytes.toString('base64');
+  const out = [whole, whole.replace(/=+$/, '')];
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
+    // Leading characters mix in the bytes before the secret, the last one the bytes after it.
+    const lead = offset === 0 ? 0 : offset + 1;
+    const tail = (offset + bytes.length) % 3 === 0 ? 0 : 1;
+    const core = encoded.slice(lead, encoded.length - tail);
+    if (core.length >= MIN_BASE64_CORE) out.push(core);
+  }
+  for (const form of [...out]) out.push(form.replace(/\+/g, '-').replace(/\//g, '_'));
+  return out;
+}
+
+/** A shorter encoded fragment would mask unrelated base64 text by chance. */
+const MIN_BASE64_CORE = 8;
 
 /** Only plain data is walked; a Date, a Uint8Array or a class instance is left as it is. */
 function isPlainObject(value: object): value is Record<string, unknown> {

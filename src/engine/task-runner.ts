@@ -9,6 +9,7 @@ import {
 } from '../errors.ts';
 import { abortError as abortReason, sleep } from '../plugins/abort.ts';
 import type { ActionContext, AnyAction, LogLevel, TaskLogger } from '../plugins/define-action.ts';
+import { NO_CONNECTIONS } from '../plugins/no-connections.ts';
 import { formatDuration } from '../util/duration.ts';
 import { render } from '../workflow/templates.ts';
 import type { TaskSpec } from '../workflow/types.ts';
@@ -166,6 +167,7 @@ async function invoke(
       run: { id: options.runId, workflow: options.workflow.name },
       task: { id: task.id },
       env: options.env,
+      connections: options.connections ?? NO_CONNECTIONS,
     };
     pending = Promise.resolve().then(() => action.run(ctx));
     pending.catch(() => {});

@@ -1,5 +1,5 @@
 import type { SerializedError } from '../errors.ts';
-import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
+import type { ActionEnvironment, AnyAction, ConnectionAccess } from '../plugins/define-action.ts';
 import type { Workflow } from '../workflow/types.ts';
 import type { EventSink, RunStatus, TaskStatus } from './events.ts';
 
@@ -50,6 +50,8 @@ export interface ExecuteOptions {
   secrets: Readonly<Record<string, string>>;
   events: EventSink;
   env: ActionEnvironment;
+  /** OAuth2 connections; absent where there is no database (`baton run` without DATABASE_URL). */
+  connections?: ConnectionAccess;
   /** Abort to cancel the run. */
   signal?: AbortSignal;
   /** The run's own attempt number (a resumed run keeps its id). */

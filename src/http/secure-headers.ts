@@ -1,5 +1,19 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { secureHeaders as honoSecureHeaders, NONCE } from 'hono/secure-headers';
+
+/** The policy of Baton's own pages; `nonce` stands for the per-request style nonce. */
+const POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", 'nonce'],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+} as const;
 
 /**
  * Hono's secure headers with a Content-Security-Policy for Baton's own pages: everything from
@@ -9,21 +23,28 @@ import { secureHeaders as honoSecureHeaders, NONCE } from 'hono/secure-headers';
  * own Content-Security-Policy header: it is kept (`overwrite: false`).
  */
 export function secureHeaders(): MiddlewareHandler {
+  const contentSecurityPolicy = Object.fromEntries(
+    Object.entries(POLICY).map(([key, values]) => [key, values.map((v) => (v === 'nonce' ? NONCE : v))]),
+  );
   return honoSecureHeaders({
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", NONCE],
-      imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      fontSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
+    contentSecurityPolicy,
     xFrameOptions: 'DENY',
     permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
     overwrite: false,
   });
+}
+
+/**
+ * The pages' policy with more places forms may lead to: a form whose answer redirects elsewhere
+ * (Connect, to an OAuth provider) is blocked by `form-action 'self'` in Chromium.
+ */
+export function allowFormActions(c: Context, origins: readonly string[]): void {
+  const nonce = c.get('secureHeadersNonce') ?? '';
+  const kebab = (key: string) => key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
+  const directives = Object.entries(POLICY).map(([key, values]) => {
+    const list: string[] = values.map((v) => (v === 'nonce' ? `'nonce-${nonce}'` : v));
+    if (key === 'formAction') list.push(...origins);
+    return `${kebab(key)} ${list.join(' ')}`;
+  });
+  c.header('Content-Security-Policy', directives.join('; '));
 }

@@ -22,6 +22,12 @@ export interface ActionEnvironment {
   outputLimitBytes: number;
 }
 
+/** Calls to an OAuth2 connection's API; the token is added (and refreshed) by Baton, never shown to the action. */
+export interface ConnectionAccess {
+  /** `path` is relative to the provider's API URL, or an absolute URL on its origin. */
+  fetch(connection: string, path: string, init?: RequestInit): Promise<Response>;
+}
+
 export interface ActionContext<I> {
   /** Rendered from the workflow's templates, then validated by the action's input schema. */
   input: I;
@@ -37,6 +43,8 @@ export interface ActionContext<I> {
   run: { id: string; workflow: string };
   task: { id: string };
   env: ActionEnvironment;
+  /** OAuth2 connections by name (`connection: <name>` in a task's inputs). */
+  connections: ConnectionAccess;
 }
 
 export interface ActionDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {

@@ -169,8 +169,65 @@ export const pollSeen = pgTable(
   (t) => [primaryKey({ columns: [t.workflow, t.key] })],
 );
 
+/**
+ * The secret store's data key, wrapped by BATON_MASTER_KEY (one row, id 'data'). Rotating the
+ * master key rewrites only this row; `master_key_id` is a fingerprint that names the wrapping key.
+ */
+export const vaultKeys = pgTable('vault_keys', {
+  id: text('id').primaryKey(),
+  wrapped: text('wrapped').notNull(),
+  masterKeyId: text('master_key_id').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  rotatedAt: ts('rotated_at'),
+});
+
+/** Secrets sealed with the data key (AES-256-GCM, the name bound as associated data). */
+export const secrets = pgTable('secrets', {
+  name: text('name').primaryKey(),
+  sealed: text('sealed').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * OAuth2 connections: tokens sealed like secrets (the connection's name bound as associated data).
+ * `generation` grows with every new token, so a refresh that waited on another sees it happened.
+ */
+export const connections = pgTable('connections', {
+  name: text('name').primaryKey(),
+  provider: text('provider').notNull(),
+  account: text('account'),
+  scopes: text('scopes').notNull().default(''),
+  accessSealed: text('access_sealed').notNull(),
+  refreshSealed: text('refresh_sealed'),
+  expiresAt: ts('expires_at'),
+  /** connected | needs_reconnect */
+  status: text('status').notNull().default('connected'),
+  lastError: text('last_error'),
+  generation: integer('generation').notNull().default(1),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  refreshedAt: ts('refreshed_at'),
+});
+
+/**
+ * Authorizations under way: single-use (deleted when the callback takes them), bound to the browser
+ * that started them (hash of a cookie), with the PKCE verifier sealed and the exact redirect URI.
+ */
+export const oauthStates = pgTable('oauth_states', {
+  stateHash: text('state_hash').primaryKey(),
+  browserHash: text('browser_hash').notNull(),
+  connection: text('connection').notNull(),
+  provider: text('provider').notNull(),
+  verifierSealed: text('verifier_sealed').notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
 export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type TaskRunRow = typeof taskRuns.$inferSelect;
 export type TaskLogRow = typeof taskLogs.$inferSelect;
 export type PollerRow = typeof pollers.$inferSelect;
+export type ConnectionRow = typeof connections.$inferSelect;

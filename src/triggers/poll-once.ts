@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Redactor } from '../engine/redact.ts';
 import { TimeoutError, ValidationError } from '../errors.ts';
 import { abortError } from '../plugins/abort.ts';
-import type { ActionEnvironment, AnyAction, TaskLogger } from '../plugins/define-action.ts';
+import type { ActionEnvironment, AnyAction, ConnectionAccess, TaskLogger } from '../plugins/define-action.ts';
+import { NO_CONNECTIONS } from '../plugins/no-connections.ts';
 import { formatDuration } from '../util/duration.ts';
 import { evaluate, render } from '../workflow/templates.ts';
 import type { PollTrigger, Workflow } from '../workflow/types.ts';
@@ -18,6 +19,7 @@ export interface PollContext {
   actions: ReadonlyMap<string, AnyAction>;
   env: ActionEnvironment;
   secrets: Readonly<Record<string, string>>;
+  connections?: ConnectionAccess;
   signal: AbortSignal;
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -111,6 +113,7 @@ async function runPollAction(workflow: Workflow, poll: PollTrigger, ctx: PollCon
         run: { id: 'poll', workflow: workflow.name },
         task: { id: 'poll' },
         env: ctx.env,
+        connections: ctx.connections ?? NO_CONNECTIONS,
       }),
       aborted,
     ]);

@@ -1,4 +1,4 @@
-import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
+import type { ActionEnvironment, AnyAction, ConnectionAccess } from '../plugins/define-action.ts';
 import type { Db } from '../store/db.ts';
 import type { PollerRow } from '../store/schema.ts';
 import {
@@ -20,7 +20,9 @@ export interface PollersOptions {
   workflows: () => Iterable<Workflow>;
   actions: () => ReadonlyMap<string, AnyAction>;
   env: ActionEnvironment;
-  secrets: () => Record<string, string>;
+  secrets: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
+  /** OAuth2 connections actions may call. */
+  connections?: ConnectionAccess;
   /** This instance's name in the lease rows. */
   owner: string;
   /** How long a lease lasts without renewal; another instance takes over a dead one's after this. */
@@ -63,7 +65,8 @@ export function startPollers(options: PollersOptions): Pollers {
       const items = await pollItems(workflow, poll, {
         actions: options.actions(),
         env: options.env,
-        secrets: options.secrets(),
+        secrets: await options.secrets(),
+        ...(options.connections ? { connections: options.connections } : {}),
         signal: controller.signal,
         log,
       });

@@ -4,7 +4,7 @@ import { executeRun } from '../engine/executor.ts';
 import type { TriggerData } from '../engine/types.ts';
 import { CancelledError, ConflictError } from '../errors.ts';
 import { sleep } from '../plugins/abort.ts';
-import type { ActionEnvironment, AnyAction } from '../plugins/define-action.ts';
+import type { ActionEnvironment, AnyAction, ConnectionAccess } from '../plugins/define-action.ts';
 import type { Queue, QueueMessage } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
 import { claimRuns, type Lease, releaseRun, renewLeases, runStatuses } from '../store/runs.ts';
@@ -20,7 +20,9 @@ export interface WorkerOptions {
   queue: Queue;
   actions: () => ReadonlyMap<string, AnyAction>;
   env: ActionEnvironment;
-  secrets: () => Readonly<Record<string, string>>;
+  secrets: () => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>;
+  /** OAuth2 connections actions may call. */
+  connections?: ConnectionAccess;
   concurrency: number;
   leaseMs: number;
   /** How long claim waits for new messages before checking for shutdown again. */
@@ -205,7 +207,8 @@ export class Worker {
         actions: this.options.actions(),
         runId: lease.runId,
         trigger,
-        secrets: this.options.secrets(),
+        secrets: await this.options.secrets(),
+        ...(this.options.connections ? { connections: this.options.connections } : {}),
         events: this.options.events ? fanout(sink, this.options.events) : sink,
         env: this.options.env,
         signal: controller.signal,

@@ -6,8 +6,10 @@ import type {
   ActionContext,
   ActionEnvironment,
   AnyAction,
+  ConnectionAccess,
   LogLevel,
 } from '../../src/plugins/define-action.ts';
+import { NO_CONNECTIONS } from '../../src/plugins/no-connections.ts';
 
 export interface LoggedLine {
   level: LogLevel;
@@ -20,6 +22,7 @@ export interface CallOptions {
   secrets?: Record<string, string>;
   signal?: AbortSignal;
   attempt?: number;
+  connections?: ConnectionAccess;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function callAction(action: AnyAction, input: unknown, options: Cal
       httpAllow: options.env?.httpAllow ?? [],
       outputLimitBytes: options.env?.outputLimitBytes ?? 256 * 1024,
     },
+    connections: options.connections ?? NO_CONNECTIONS,
   };
   const output = action.output.parse(await action.run(ctx));
   return { output, lines };

@@ -31,12 +31,19 @@ export function scratchEnv(extra: Record<string, string> = {}): Record<string, s
 }
 
 /** Starts `baton <args>` as its own process, from the repository root. */
-export function startCli(args: string[], env: Record<string, string> = {}, cwd = REPO): CliProcess {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO,
+  /** Written to the process's stdin, which is then closed. */
+  input?: string,
+): CliProcess {
   const child = spawn(BUN, [join(REPO, 'src/cli.ts'), ...args], {
     cwd,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -59,6 +66,11 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd =
   };
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}, cwd = REPO): Promise<CliResult> {
-  return startCli(args, env, cwd).done;
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO,
+  input?: string,
+): Promise<CliResult> {
+  return startCli(args, env, cwd, input).done;
 }

@@ -13,6 +13,8 @@ import { type ActionLoadProblem, type Catalogue, loadCatalogue } from '../../src
 import { type AnyAction, defineAction } from '../../src/plugins/define-action.ts';
 import { MemoryQueue } from '../../src/queue/memory-queue.ts';
 import type { RegistryView, WorkflowEntry } from '../../src/registry/types.ts';
+import { secretSource } from '../../src/secrets/source.ts';
+import { SecretVault } from '../../src/secrets/vault.ts';
 import type { Db } from '../../src/store/db.ts';
 import { createRun } from '../../src/store/runs.ts';
 import { runs } from '../../src/store/schema.ts';
@@ -138,11 +140,14 @@ export async function createApiContext(
   const registry = new TestRegistry(workflowsDir, cat);
   const queue = new MemoryQueue();
   const config = loadConfig({ BATON_WORKFLOWS_DIR: workflowsDir, BATON_DATA_DIR: dir, ...options.env }, dir);
+  const vault = new SecretVault(db.store.db, config.masterKey);
   const deps: ApiDeps = {
     config,
     db: db.store.db,
     queue,
     registry,
+    vault,
+    secretSource: secretSource(vault),
     startRun(name, request) {
       const entry = registry.entries().find((e) => e.name === name);
       const workflow = registry.workflows().get(name);

@@ -340,6 +340,25 @@ describe('run page', () => {
     expect(body).not.toContain('hx-trigger="every 1s"');
   });
 
+  it('masks the base64 and URL-encoded forms of secrets on the run page', async () => {
+    const b64 = Buffer.from(`user:${SECRET}`).toString('base64');
+    const id = await seedRun(ctx.store.db, greet, 'failed', [
+      {
+        taskId: 'hello',
+        status: 'failed',
+        input: { header: `Basic ${b64}` },
+        output: { url: `https://x.test/?t=${encodeURIComponent(SECRET)}` },
+        error: { code: 'action', message: `refused ${Buffer.from(SECRET).toString('base64')}` },
+        logs: [`query t=${encodeURIComponent(SECRET)}`],
+      },
+    ]);
+    const { body } = await get(`/runs/${id}`);
+    expect(body).toContain('refused ***');
+    expect(body).toContain('query t=***');
+    expect(body).not.toContain(Buffer.from(SECRET).toString('base64').slice(0, 16));
+    expect(body).not.toContain(b64);
+  });
+
   it('polls its live part while the run goes; cancel answers the new live part', async () => {
     const id = await seedRun(ctx.store.db, greet, 'queued');
     const { body } = await get(`/runs/${id}`);

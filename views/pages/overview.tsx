@@ -26,7 +26,7 @@ export interface OverviewData {
 export async function loadOverview(deps: PageDeps): Promise<OverviewData> {
   const state = await loadTriggerState(deps.db);
   const now = new Date();
-  const redactor = redactorFor(deps);
+  const redactor = await redactorFor(deps);
   const summaries = namedEntries(deps).map((e) => maskPollError(summarize(deps, e, now, state), redactor));
   const [history, recent] = await Promise.all([
     recentRunsByWorkflow(

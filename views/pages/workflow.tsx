@@ -53,7 +53,7 @@ export async function loadSummary(
 ): Promise<{ summary: Summary; now: Date }> {
   const state = await loadTriggerState(deps.db);
   const now = new Date();
-  return { summary: maskPollError(summarize(deps, entry, now, state), redactorFor(deps)), now };
+  return { summary: maskPollError(summarize(deps, entry, now, state), await redactorFor(deps)), now };
 }
 
 export const shortHash = (hash: string) => hash.slice(0, 12);

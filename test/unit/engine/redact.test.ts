@@ -70,3 +70,47 @@ describe('Redactor', () => {
     });
   });
 });
+
+describe('Redactor: encoded forms', () => {
+  const secret = 'tok_9f8e7d6c5b4a/+=?&x y';
+  const r = new Redactor([secret]);
+
+  it('masks the base64 forms (standard, URL-safe, unpadded)', () => {
+    const b64 = Buffer.from(secret).toString('base64');
+    expect(r.text(`data:${b64}`)).toBe('data:***');
+    expect(r.text(Buffer.from(secret).toString('base64url'))).toBe('***');
+    expect(r.text(b64.replace(/=+$/, ''))).not.toContain(b64.slice(4, -4));
+  });
+
+  it('masks the secret inside longer base64 text (Basic auth), at every byte offset', () => {
+    for (const user of ['u', 'us', 'use', 'user']) {
+      const header = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+      const masked = r.text(header);
+      expect(masked).toContain('***');
+      // What is left cannot be decoded back into the secret.
+      expect(Buffer.from(masked.replace('Basic ', '').replace('***', ''), 'base64').toString()).not.toContain(
+        secret.slice(0, 8),
+      );
+    }
+  });
+
+  it('masks the URL-encoded forms (encodeURIComponent and form encoding)', () => {
+    expect(r.text(`https://x.test/?token=${encodeURIComponent(secret)}`)).toBe('https://x.test/?token=***');
+    expect(r.text(new URLSearchParams({ token: secret }).toString())).toBe('token=***');
+  });
+
+  it('masks the forms in nested values, keys included', () => {
+    const b64 = Buffer.from(secret).toString('base64');
+    expect(r.value({ headers: { authorization: `Bearer ${b64}` }, [encodeURIComponent(secret)]: 1 })).toEqual(
+      {
+        headers: { authorization: 'Bearer ***' },
+        '***': 1,
+      },
+    );
+  });
+
+  it('does not mask unrelated base64 text', () => {
+    const other = Buffer.from('an entirely different payload').toString('base64');
+    expect(r.text(other)).toBe(other);
+  });
+});
