@@ -5,6 +5,7 @@ import { graphCommand } from './cli/graph-command.ts';
 import { runCommand } from './cli/run-command.ts';
 import { secretsCommand } from './cli/secrets-command.ts';
 import { migrateCommand, serveCommand, workerCommand } from './cli/service-commands.ts';
+import { testCommand } from './cli/test-command.ts';
 import { type ProblemFormat, validateCommand } from './cli/validate-command.ts';
 import { ConfigError } from './config.ts';
 import { CancelledError } from './errors.ts';
@@ -15,6 +16,7 @@ Usage:
   baton run <file|name> [--input JSON|@file] [--json] [--no-store]
                                                         run a workflow here, printing progress
   baton validate [paths…] [--format text|json|github]   check workflow files; exit 1 on any problem
+  baton test [paths…] [--format text|json]              run the *.test.yaml workflow tests; exit 1 on a failure
   baton graph <file|name> [--format mermaid|dot]        print the task graph
   baton serve                                           HTTP API, reconciler; in-process workers without Redis
   baton worker [--concurrency N]                        run workers on Redis Streams + Postgres
@@ -67,6 +69,15 @@ async function main(argv: string[]): Promise<number> {
       });
       const format = choice(values.format, ['text', 'json', 'github'] as const, '--format');
       return validateCommand(positionals, format as ProblemFormat, out);
+    }
+    case 'test': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { format: { type: 'string', short: 'f', default: 'text' } },
+      });
+      const format = choice(values.format, ['text', 'json'] as const, '--format');
+      return testCommand({ paths: positionals, json: format === 'json', out, err });
     }
     case 'graph': {
       const { values, positionals } = parseArgs({

@@ -1,5 +1,6 @@
 import { relative, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
+import { isWorkflowFileName } from '../workflow/loader.ts';
 import { isActionFile } from './actions.ts';
 
 export type ChangeKind = 'workflows' | 'actions';
@@ -10,8 +11,6 @@ export interface WatchOptions {
   onEvent(kind: ChangeKind, path: string): void;
   onError(err: unknown): void;
 }
-
-const WORKFLOW_FILE = /\.ya?ml$/i;
 
 /** A path under `root` that listWorkflowFiles skips: inside a dot-folder or node_modules. */
 function skippedSegment(root: string, path: string): boolean {
@@ -31,10 +30,10 @@ export async function watchSources(options: WatchOptions): Promise<{ close(): Pr
   const workflows = watch(workflowsDir, {
     ignoreInitial: true,
     ignored: (path, stats) =>
-      skippedSegment(workflowsDir, path) || (stats?.isFile() === true && !WORKFLOW_FILE.test(path)),
+      skippedSegment(workflowsDir, path) || (stats?.isFile() === true && !isWorkflowFileName(path)),
   });
   workflows.on('all', (event, path) => {
-    if (event === 'addDir' || event === 'unlinkDir' || WORKFLOW_FILE.test(path)) {
+    if (event === 'addDir' || event === 'unlinkDir' || isWorkflowFileName(path)) {
       options.onEvent('workflows', path);
     }
   });

@@ -181,8 +181,15 @@ export interface FileLoadResult extends LoadResult {
 }
 
 const WORKFLOW_FILE = /\.ya?ml$/i;
+/** `x.test.yaml` holds tests of a workflow (`baton test`), not a workflow. */
+export const TEST_FILE = /\.test\.ya?ml$/i;
 
-/** Every *.yaml / *.yml under `dir`, sorted; dot-folders and node_modules are skipped. */
+/** A workflow file's name: YAML, but not a test file. */
+export function isWorkflowFileName(name: string): boolean {
+  return WORKFLOW_FILE.test(name) && !TEST_FILE.test(name);
+}
+
+/** Every *.yaml / *.yml under `dir` (except *.test.yaml), sorted; dot-folders and node_modules are skipped. */
 export function listWorkflowFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (folder: string) => {
@@ -190,7 +197,7 @@ export function listWorkflowFiles(dir: string): string[] {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && WORKFLOW_FILE.test(entry.name)) out.push(path);
+      else if (entry.isFile() && isWorkflowFileName(entry.name)) out.push(path);
     }
   };
   walk(dir);

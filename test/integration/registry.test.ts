@@ -114,6 +114,19 @@ describe('Registry', () => {
       },
     ));
 
+  it('ignores *.test.yaml files (tests for `baton test`), also when one is added later', () =>
+    withRegistry(
+      { 'workflows/a.yaml': flow('a'), 'workflows/a.test.yaml': 'cases:\n  - name: x\n' },
+      async (t) => {
+        expect([...t.registry.workflows().keys()]).toEqual(['a']);
+        expect(t.registry.entries().map((e) => e.file)).toEqual([t.path('workflows/a.yaml')]);
+        t.write('workflows/b.test.yaml', 'cases:\n  - name: y\n');
+        t.write('workflows/c.yaml', flow('c'));
+        await waitFor(() => t.registry.workflows().has('c'), { timeoutMs: 3000 });
+        expect(t.registry.entries()).toHaveLength(2);
+      },
+    ));
+
   it('picks up added, edited, broken, fixed, renamed and deleted files within a second', () =>
     withRegistry({ 'workflows/a.yaml': flow('a1') }, async (t) => {
       const { registry } = t;
