@@ -19,7 +19,11 @@ export interface PlanOptions {
   now?: Date;
 }
 
-const ACTION_FILE = /\.(m?[jt]s)$/;
+/** As the catalogue loads them: .ts/.js/.mjs files directly in the actions folder, tests excepted. */
+function isActionFile(file: string, dir: string): boolean {
+  const rel = dir === '.' ? file : file.startsWith(`${dir}/`) ? file.slice(dir.length + 1) : '';
+  return /^[^/]+\.(ts|js|mjs)$/.test(rel) && !/(\.test|\.spec|\.d)\.(ts|js|mjs)$/.test(rel);
+}
 
 function git(cwd: string, args: string[]): { ok: boolean; stdout: string; stderr: string } {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -75,14 +79,20 @@ function treeAt(root: string, ref: string, dirs: { workflows: string; actions: s
   const actions = new Map<string, string>();
   for (const file of listed.stdout.split('\n').filter(Boolean)) {
     const name = file.split('/').pop() as string;
-    const inWorkflows = file.startsWith(`${dirs.workflows}/`);
-    if (inWorkflows && (!isWorkflowFileName(name) || file.split('/').some((p) => p.startsWith('.'))))
-      continue;
-    if (!inWorkflows && !ACTION_FILE.test(name)) continue;
-    const text = git(root, ['show', `${ref}:${file}`]).stdout;
-    (inWorkflows ? workflows : actions).set(file, text);
+    const inWorkflows = dirs.workflows === '.' || file.startsWith(`${dirs.workflows}/`);
+    // As listWorkflowFiles: dot-folders and node_modules below the workflows folder are skipped.
+    const below = dirs.workflows === '.' ? file : file.slice(dirs.workflows.length + 1);
+    const hidden = below.split('/').some((p) => p.startsWith('.') || p === 'node_modules');
+    if (inWorkflows && isWorkflowFileName(name) && !hidden) workflows.set(file, show(root, ref, file));
+    else if (isActionFile(file, dirs.actions)) actions.set(file, show(root, ref, file));
   }
   return { workflows, actions };
+}
+
+function show(root: string, ref: string, file: string): string {
+  const r = git(root, ['show', `${ref}:${file}`]);
+  if (!r.ok) throw new Error(`git show ${ref}:${file}: ${r.stderr}`);
+  return r.stdout;
 }
 
 function treeOnDisk(root: string, dirs: { workflows: string; actions: string }) {
@@ -95,7 +105,7 @@ function treeOnDisk(root: string, dirs: { workflows: string; actions: string }) 
   } catch {}
   // Tracked and untracked action files, as git sees the working tree.
   const files = git(root, ['ls-files', '--cached', '--others', '--exclude-standard', '--', dirs.actions]);
-  for (const file of files.stdout.split('\n').filter((f) => ACTION_FILE.test(f))) {
+  for (const file of files.stdout.split('\n').filter((f) => isActionFile(f, dirs.actions))) {
     try {
       actions.set(file, readFileSync(resolve(root, file), 'utf8'));
     } catch {}

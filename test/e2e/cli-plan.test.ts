@@ -64,6 +64,10 @@ beforeAll(() => {
   write(repo, 'workflows/hello.yaml', HEAD);
   git(repo, 'mv', 'workflows/old.yaml', 'workflows/renamed.yaml');
   write(repo, 'actions/log.ts', '// v2\n');
+  // Neither workflows nor actions: a workflow test, a dot-folder, an action's test.
+  write(repo, 'workflows/hello.test.yaml', 'workflow: hello\n');
+  write(repo, 'workflows/.drafts/x.yaml', 'not: [valid\n');
+  write(repo, 'actions/log.test.ts', '// test\n');
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'head');
   git(repo, 'checkout', '-q', '-b', 'broken');
@@ -130,6 +134,8 @@ describe('baton plan', () => {
     expect(plan.actions.changed).toEqual([
       { file: 'actions/log.ts', id: 'log', usedBy: ['hello', 'renamed'] },
     ]);
+    expect(plan.actions.added).toEqual([]);
+    expect(plan.workflows.added).toEqual([]);
   });
 
   it('exits 2 on an unknown ref or a missing --base', async () => {
