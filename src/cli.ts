@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { backfillCommand } from './cli/backfill-command.ts';
 import { graphCommand } from './cli/graph-command.ts';
+import { planCommand } from './cli/plan-command.ts';
 import { runCommand } from './cli/run-command.ts';
 import { secretsCommand } from './cli/secrets-command.ts';
 import { migrateCommand, serveCommand, workerCommand } from './cli/service-commands.ts';
@@ -18,6 +19,8 @@ Usage:
   baton validate [paths…] [--format text|json|github]   check workflow files; exit 1 on any problem
   baton test [paths…] [--format text|json]              run the *.test.yaml workflow tests; exit 1 on a failure
   baton graph <file|name> [--format mermaid|dot]        print the task graph
+  baton plan --base REF [--head REF] [--format text|markdown|json]
+                                                        what merging would change (head: working tree by default)
   baton serve                                           HTTP API, reconciler; in-process workers without Redis
   baton worker [--concurrency N]                        run workers on Redis Streams + Postgres
   baton migrate                                         apply database migrations
@@ -87,6 +90,18 @@ async function main(argv: string[]): Promise<number> {
       });
       const format = choice(values.format, ['mermaid', 'dot'] as const, '--format');
       return graphCommand(one(positionals, 'graph'), format, out, err);
+    }
+    case 'plan': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          base: { type: 'string' },
+          head: { type: 'string' },
+          format: { type: 'string', short: 'f', default: 'text' },
+        },
+      });
+      const format = choice(values.format, ['text', 'markdown', 'json'] as const, '--format');
+      return planCommand({ base: values.base, head: values.head, format, out, err });
     }
     case 'serve':
       return serveCommand();
