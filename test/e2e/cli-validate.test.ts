@@ -29,6 +29,15 @@ describe('baton validate', () => {
     expect(r.code).toBe(0);
   });
 
+  it('runs from any folder, not only from the checkout (the pages JSX does not depend on its tsconfig)', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'baton-cwd-'));
+    writeFileSync(join(elsewhere, 'only.yaml'), 'steps:\n  - run: echo ok\n');
+    const r = await runCli(['validate', elsewhere], scratchEnv(), elsewhere);
+    expect(r.stderr).not.toMatch(/Cannot find module/);
+    expect(r.stdout).toMatch(/✔ 1 workflow file/);
+    expect(r.code).toBe(0);
+  });
+
   it('reports every problem with file:line:column and exits 1', async () => {
     const dir = brokenDir();
     const r = await runCli(['validate', dir], scratchEnv());

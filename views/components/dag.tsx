@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { TaskSpec } from '../../src/workflow/types.ts';
 import {
   clip,

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Redactor } from '../../src/engine/redact.ts';
 
 /** Past this many characters a value is cut on the page (the API still serves it whole). */

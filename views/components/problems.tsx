@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Problem } from '../../src/errors.ts';
 
 /** Problems of a workflow file, each with `file:line:column` like `baton validate` prints them. */

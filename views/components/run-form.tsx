@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { InputDecl } from '../../src/workflow/spec.ts';
 import { workflowHref } from '../render.tsx';
 import { fieldName, JSON_FIELD } from '../run-form-values.ts';

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { RunRow } from '../../src/store/schema.ts';
 import { runHref, workflowHref } from '../render.tsx';
 import { ACTIVE_STATUSES, StatusBadge } from './status.tsx';

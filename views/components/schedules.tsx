@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { z } from '@hono/zod-openapi';
 import type { PollSummary, WorkflowSummary } from '../../src/api/schemas.ts';
 import { workflowHref } from '../render.tsx';

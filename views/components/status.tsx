@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /** Statuses differ by colour, icon and word, so they read the same without colour. */
 const STATUS: Record<string, { icon: string; label: string }> = {
   queued: { icon: '○', label: 'queued' },

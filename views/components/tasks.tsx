@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Redactor } from '../../src/engine/redact.ts';
 import type { TaskLogRow, TaskRunRow } from '../../src/store/schema.ts';
 import { JsonBlock } from './json.tsx';

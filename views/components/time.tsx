@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /** Times are rendered on the server in UTC, with the exact instant in `datetime` and `title`. */
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

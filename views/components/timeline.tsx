@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { TaskRunRow } from '../../src/store/schema.ts';
 import { statusClass, statusIcon, statusLabel } from './status.tsx';
 import { elapsedMs, formatDuration } from './time.tsx';

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Provider } from '../../src/connections/providers.ts';
 import type { ConnectionInfo } from '../../src/connections/store.ts';
 import { formatAgo, Time } from '../components/time.tsx';

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Problem } from '../../src/errors.ts';
 import type { Catalogue } from '../../src/plugins/catalogue.ts';
 import { loadWorkflowText } from '../../src/workflow/loader.ts';

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { RunRow } from '../../src/store/schema.ts';
 import { ACTIVE_STATUSES } from '../components/status.tsx';
 

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { runOr404 } from '../../src/api/runs.ts';
 import { FINISHED_STATUSES } from '../../src/api/schemas.ts';
 import type { Redactor } from '../../src/engine/redact.ts';

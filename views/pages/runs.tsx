@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { z } from 'zod';
 import { RUN_STATUSES, TRIGGER_TYPES } from '../../src/api/schemas.ts';
 import { namedEntries } from '../../src/api/workflow-view.ts';

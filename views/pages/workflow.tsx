@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { z } from '@hono/zod-openapi';
 import type { WorkflowSummary } from '../../src/api/schemas.ts';
 import {
