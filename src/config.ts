@@ -88,7 +88,12 @@ export const envSchema = z.object({
   BATON_OUTPUT_LIMIT: bytes.default(256 * 1024),
   BATON_GIT_REMOTE: z.string().min(1).optional(),
   BATON_GIT_BRANCH: z.string().min(1).optional(),
-  BATON_GIT_INTERVAL: duration.optional(),
+  BATON_GIT_INTERVAL: duration.default(60_000),
+  BATON_GIT_COMMIT_URL: z
+    .string()
+    .refine((v) => v.includes('{sha}'), 'must contain {sha}, e.g. https://github.com/o/r/commit/{sha}')
+    .optional(),
+  BATON_GIT_WEBHOOK_SECRET: z.string().min(1).optional(),
   BATON_LEASE_TTL: duration.default(3000),
   BATON_SHUTDOWN_GRACE: duration.default(30_000),
   BATON_RECONCILE_INTERVAL: duration.default(5000),
@@ -129,7 +134,10 @@ export interface Config {
   bodyLimitBytes: number;
   /** Cap on one task's stored output and captured stdout/stderr. */
   outputLimitBytes: number;
-  git?: { remote: string; branch?: string; intervalMs?: number };
+  /** Git sync (docs/gitops.md): serve keeps `<dataDir>/git` at the branch's tip and loads its `workflows/` and `actions/`. */
+  git?: { remote: string; branch: string; intervalMs: number; dir: string; webhookSecret?: string };
+  /** Link for a commit, `{sha}` replaced (e.g. `https://github.com/o/r/commit/{sha}`). */
+  gitCommitUrl?: string;
   /** How long a worker's claim on a run lasts without a heartbeat; also when idle queue entries are taken over. */
   leaseMs: number;
   /** SIGTERM: how long in-flight runs may finish before they are handed back. */
@@ -153,7 +161,7 @@ export class ConfigError extends Error {
 /** Variables whose value may carry a password in its userinfo (`postgres://user:pass@host`). */
 const URL_VARS = new Set(['DATABASE_URL', 'REDIS_URL', 'BATON_GIT_REMOTE']);
 /** Variables whose value is a secret as a whole. */
-const SECRET_VARS = new Set(['BATON_API_TOKENS', 'BATON_MASTER_KEY']);
+const SECRET_VARS = new Set(['BATON_API_TOKENS', 'BATON_MASTER_KEY', 'BATON_GIT_WEBHOOK_SECRET']);
 
 /** How a variable's value may appear in an error: masked, or undefined when it is never shown. */
 function shownValue(name: string, value: string): string | undefined {
@@ -202,8 +210,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     dbPrepare: ['true', '1', 'yes', 'on'].includes(e.BATON_DB_PREPARE),
     redisUrl: e.REDIS_URL,
     dataDir,
-    workflowsDir: resolve(cwd, e.BATON_WORKFLOWS_DIR),
-    actionsDir: resolve(cwd, e.BATON_ACTIONS_DIR),
+    // With git sync the checkout's folders are served instead.
+    workflowsDir: e.BATON_GIT_REMOTE
+      ? resolve(dataDir, 'git', 'workflows')
+      : resolve(cwd, e.BATON_WORKFLOWS_DIR),
+    actionsDir: e.BATON_GIT_REMOTE ? resolve(dataDir, 'git', 'actions') : resolve(cwd, e.BATON_ACTIONS_DIR),
     apiTokens,
     corsOrigins: e.BATON_CORS_ORIGINS,
     cookieSecure:
@@ -223,8 +234,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     bodyLimitBytes: e.BATON_BODY_LIMIT,
     outputLimitBytes: e.BATON_OUTPUT_LIMIT,
     git: e.BATON_GIT_REMOTE
-      ? { remote: e.BATON_GIT_REMOTE, branch: e.BATON_GIT_BRANCH, intervalMs: e.BATON_GIT_INTERVAL }
+      ? {
+          remote: e.BATON_GIT_REMOTE,
+          branch: e.BATON_GIT_BRANCH ?? 'main',
+          intervalMs: e.BATON_GIT_INTERVAL,
+          dir: resolve(dataDir, 'git'),
+          ...(e.BATON_GIT_WEBHOOK_SECRET ? { webhookSecret: e.BATON_GIT_WEBHOOK_SECRET } : {}),
+        }
       : undefined,
+    gitCommitUrl: e.BATON_GIT_COMMIT_URL,
     leaseMs: e.BATON_LEASE_TTL,
     shutdownGraceMs: e.BATON_SHUTDOWN_GRACE,
     reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL,

@@ -1,9 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import type { ApiDeps } from './api/deps.ts';
 import { type Config, ConfigError } from './config.ts';
 import { loadProviders } from './connections/providers.ts';
 import { Connections } from './connections/service.ts';
 import { type StartRunRequest, startRun } from './engine/start-run.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { GitSync } from './git/sync.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import type { ActionEnvironment } from './plugins/define-action.ts';
@@ -94,7 +96,25 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const queue = openQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   const metrics = createMetrics({ db: store.db, queue, logger });
 
-  const registry = await Registry.open({
+  // Git sync: the checkout is brought up to date before the first load, so it serves the tip.
+  let registry: Registry | undefined;
+  const gitSync =
+    config.git && options.watch
+      ? new GitSync({
+          remote: config.git.remote,
+          branch: config.git.branch,
+          dir: config.git.dir,
+          log,
+          onCommit: () => registry?.refresh(),
+        })
+      : undefined;
+  if (gitSync) await gitSync.tick();
+  if (config.git) {
+    mkdirSync(config.workflowsDir, { recursive: true });
+    mkdirSync(config.actionsDir, { recursive: true });
+  }
+
+  registry = await Registry.open({
     workflowsDir: config.workflowsDir,
     actionsDirs: [config.actionsDir],
     watch: options.watch,
@@ -104,11 +124,15 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       await versionIdFor(store.db, workflow, {
         text: workflow.source.text,
         path: workflow.source.file,
+        // The commit where this content first appeared: a (name, hash) keeps its first row.
+        ...(gitSync?.commit() ? { gitCommit: gitSync.commit() as string } : {}),
       }).catch((err) =>
         log('warn', `could not record version of ${workflow.name}: ${(err as Error).message}`),
       );
     },
   });
+
+  if (gitSync && config.git) gitSync.startInterval(config.git.intervalMs);
 
   const deps = {
     db: store.db,
@@ -200,6 +224,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     worker,
     scheduler,
     pollers,
+    gitSync,
     startRun(name: string, request: Omit<StartRunRequest, 'workflow'>) {
       const workflow = registry.workflows().get(name);
       if (!workflow) throw new NotFoundError(`no workflow named "${name}"`);
@@ -215,6 +240,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       return startRun(deps, { ...request, workflow });
     },
     async close() {
+      await gitSync?.stop();
       await scheduler?.stop();
       await pollers?.stop();
       await reconciler?.stop();

@@ -9,7 +9,7 @@ import {
   triggerHeaders,
   webhookIdempotencyKey,
 } from '../triggers/webhook-targets.ts';
-import { verifyWebhook } from '../triggers/webhook-verify.ts';
+import { verifyGithub, verifyWebhook } from '../triggers/webhook-verify.ts';
 import type { WebhookTrigger, Workflow } from '../workflow/types.ts';
 import type { ApiDeps } from './deps.ts';
 import { errorResponse } from './errors.ts';
@@ -59,6 +59,9 @@ interface Delivery {
   runId?: string;
 }
 
+/** Where a push webhook (GitHub's signature, `X-Hub-Signature-256`) asks for a git sync now. */
+export const GIT_HOOK_PATH = '/hooks/_git';
+
 type Env = { Variables: { delivery: Delivery } };
 
 /**
@@ -80,6 +83,28 @@ export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}):
     await next();
     options.onOutcome?.(outcomeOf(delivery, c));
   });
+
+  // Git sync's push webhook (before workflow targets, so `_git` is reserved while sync is on).
+  const gitSync = deps.gitSync;
+  if (gitSync && deps.config.git) {
+    const secret = deps.config.git.webhookSecret;
+    app.post(GIT_HOOK_PATH, bodyLimit({ maxSize: deps.config.bodyLimitBytes }), async (c) => {
+      const delivery = c.get('delivery');
+      if (!secret) {
+        delivery.outcome = 'misconfigured';
+        throw new ConflictError('the git push webhook needs BATON_GIT_WEBHOOK_SECRET');
+      }
+      const verified = verifyGithub(secret, new Uint8Array(await c.req.arrayBuffer()), c.req.raw.headers);
+      if (!verified.ok) {
+        delivery.outcome = 'unauthorized';
+        delivery.reason = verified.reason;
+        throw new UnauthorizedError('the webhook signature is missing or does not match');
+      }
+      // Answered at once; the sync's result shows in /api/workflows.
+      void gitSync.tick();
+      return c.json({ sync: 'started' }, 202);
+    });
+  }
 
   app.post(
     '/hooks/:target{.+}',

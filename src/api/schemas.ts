@@ -161,6 +161,16 @@ export const ScheduleState = z
   })
   .openapi('ScheduleState');
 
+export const GitSyncStatus = z
+  .object({
+    remote: z.string().openapi({ description: 'The remote, any password masked' }),
+    branch: z.string(),
+    commit: z.string().nullable().openapi({ description: 'The commit the checkout is at' }),
+    last_sync_at: z.string().nullable(),
+    error: z.string().nullable().openapi({ description: 'Why the last sync failed; null when it worked' }),
+  })
+  .openapi('GitSyncStatus');
+
 export const WorkflowSummary = z
   .object({
     name: z.string(),

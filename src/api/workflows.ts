@@ -1,10 +1,18 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import { maskUserinfo } from '../config.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { listVersions } from '../store/run-queries.ts';
 import type { ApiDeps } from './deps.ts';
 import { presentRun, runUrl } from './present.ts';
 import { setSchedulesPaused } from './schedule-commands.ts';
-import { errorResponses, RunCreated, ScheduleState, WorkflowDetail, WorkflowSummary } from './schemas.ts';
+import {
+  errorResponses,
+  GitSyncStatus,
+  RunCreated,
+  ScheduleState,
+  WorkflowDetail,
+  WorkflowSummary,
+} from './schemas.ts';
 import {
   definitionOf,
   findEntry,
@@ -31,7 +39,16 @@ const listRoute = createRoute({
   responses: {
     200: {
       description: 'Every workflow file the server knows, by name',
-      content: { 'application/json': { schema: z.object({ workflows: z.array(WorkflowSummary) }) } },
+      content: {
+        'application/json': {
+          schema: z.object({
+            workflows: z.array(WorkflowSummary),
+            git: GitSyncStatus.optional().openapi({
+              description: 'Git sync status, when BATON_GIT_REMOTE is set',
+            }),
+          }),
+        },
+      },
     },
     ...errorResponses(),
   },
@@ -120,11 +137,23 @@ function slashyTwin<R extends RouteConfig>(route: R): R {
   return { ...route, path: route.path.replace('{name}', '{name{.+}}'), hide: true };
 }
 
+/** The sync status shown by the API and the overview page; undefined without git sync. */
+export function gitStatusOf(deps: ApiDeps): z.infer<typeof GitSyncStatus> | undefined {
+  if (!deps.gitSync || !deps.config.git) return undefined;
+  return {
+    remote: maskUserinfo(deps.config.git.remote),
+    branch: deps.config.git.branch,
+    ...deps.gitSync.status(),
+  };
+}
+
 export function registerWorkflowRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   app.openapi(listRoute, async (c) => {
     const now = new Date();
     const state = await loadTriggerState(deps.db);
-    return c.json({ workflows: namedEntries(deps).map((e) => summarize(deps, e, now, state)) }, 200);
+    const workflows = namedEntries(deps).map((e) => summarize(deps, e, now, state));
+    const git = gitStatusOf(deps);
+    return c.json(git ? { workflows, git } : { workflows }, 200);
   });
 
   const getHandler = async (name: string) => {

@@ -113,6 +113,15 @@ export class Registry implements RegistryView {
     return this.starting;
   }
 
+  /** Reloads workflows and actions now (e.g. after a git sync); resolves when the reload is done. */
+  async refresh(): Promise<void> {
+    if (this.stopped) return;
+    this.pending = { workflows: true, actions: true };
+    if (this.timer) clearTimeout(this.timer);
+    this.flush();
+    await this.running;
+  }
+
   /** Closes the watchers, cancels a pending reload and waits for one in progress. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configProblem, loadConfig, maskUserinfo, secretsFromEnv } from '../../src/config.ts';
 import { formatDuration } from '../../src/util/duration.ts';
@@ -57,7 +58,27 @@ describe('loadConfig', () => {
     });
     expect(c.httpAllow).toEqual(['127.0.0.1', '10.0.0.0/8']);
     expect(c.outputLimitBytes).toBe(1024 * 1024);
-    expect(c.git).toEqual({ remote: 'git@example.com:a/b.git', branch: undefined, intervalMs: 30_000 });
+    expect(c.git).toEqual({
+      remote: 'git@example.com:a/b.git',
+      branch: 'main',
+      intervalMs: 30_000,
+      dir: resolve(c.dataDir, 'git'),
+    });
+    // With git sync the checkout's folders are served.
+    expect(c.workflowsDir).toBe(resolve(c.dataDir, 'git', 'workflows'));
+    expect(c.actionsDir).toBe(resolve(c.dataDir, 'git', 'actions'));
+  });
+
+  it('reads the git commit URL template and webhook secret', () => {
+    const c = loadConfig({
+      BATON_GIT_REMOTE: 'file:///r.git',
+      BATON_GIT_COMMIT_URL: 'https://github.com/o/r/commit/{sha}',
+      BATON_GIT_WEBHOOK_SECRET: 's3cret',
+    });
+    expect(c.gitCommitUrl).toBe('https://github.com/o/r/commit/{sha}');
+    expect(c.git?.webhookSecret).toBe('s3cret');
+    expect(c.git?.intervalMs).toBe(60_000);
+    expect(() => loadConfig({ BATON_GIT_COMMIT_URL: 'https://x/commit' })).toThrow(/BATON_GIT_COMMIT_URL/);
   });
 
   it('stops with one line naming the variable and the problem', () => {

@@ -1,10 +1,12 @@
 /** @jsxImportSource hono/jsx */
 import type { z } from '@hono/zod-openapi';
-import type { WorkflowSummary } from '../../src/api/schemas.ts';
+import type { GitSyncStatus, WorkflowSummary } from '../../src/api/schemas.ts';
 import { loadTriggerState, namedEntries, summarize } from '../../src/api/workflow-view.ts';
+import { gitStatusOf } from '../../src/api/workflows.ts';
 import { type RecentRun, recentRunsByWorkflow } from '../../src/store/page-queries.ts';
 import { listRuns } from '../../src/store/run-queries.ts';
 import type { RunRow } from '../../src/store/schema.ts';
+import { Commit } from '../components/commit.tsx';
 import { ProblemList } from '../components/problems.tsx';
 import { RunsTable } from '../components/runs-table.tsx';
 import { PollState, ScheduleSummaryCell } from '../components/schedules.tsx';
@@ -22,6 +24,8 @@ export interface OverviewData {
   now: Date;
   workflows: { summary: Summary; history: RecentRun[] }[];
   recent: RunRow[];
+  git: z.infer<typeof GitSyncStatus> | undefined;
+  commitUrl: string | undefined;
 }
 
 export async function loadOverview(deps: PageDeps): Promise<OverviewData> {
@@ -41,6 +45,8 @@ export async function loadOverview(deps: PageDeps): Promise<OverviewData> {
     now,
     workflows: summaries.map((summary) => ({ summary, history: history.get(summary.name) ?? [] })),
     recent: recent.runs,
+    git: gitStatusOf(deps),
+    commitUrl: deps.config.gitCommitUrl,
   };
 }
 
@@ -103,6 +109,41 @@ function WorkflowRow({ summary, history, now }: { summary: Summary; history: Rec
   );
 }
 
+/** Where git sync stands: the branch, its commit, the last sync, and the last error. */
+function GitSyncLine({
+  git,
+  commitUrl,
+  now,
+}: {
+  git: z.infer<typeof GitSyncStatus>;
+  commitUrl: string | undefined;
+  now: Date;
+}) {
+  return (
+    <p class="muted git-sync">
+      Git <code>{git.branch}</code>
+      {git.commit && (
+        <>
+          {' at '}
+          <Commit sha={git.commit} urlTemplate={commitUrl} />
+        </>
+      )}
+      {git.last_sync_at && (
+        <>
+          {' · synced '}
+          <Time at={new Date(git.last_sync_at)} now={now} />
+        </>
+      )}
+      {git.error && (
+        <>
+          {' · '}
+          <span class="text-failed">sync failed: {git.error}</span>
+        </>
+      )}
+    </p>
+  );
+}
+
 export function OverviewPage({ data }: { data: OverviewData }) {
   const invalid = data.workflows.filter((w) => !w.summary.valid).length;
   return (
@@ -118,6 +159,7 @@ export function OverviewPage({ data }: { data: OverviewData }) {
             </>
           )}
         </p>
+        {data.git && <GitSyncLine git={data.git} commitUrl={data.commitUrl} now={data.now} />}
       </div>
       {data.workflows.length === 0 ? (
         <p class="empty">

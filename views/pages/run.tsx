@@ -6,6 +6,7 @@ import type { RunRow, TaskLogRow, TaskRunRow } from '../../src/store/schema.ts';
 import { listLogs, listTaskRuns } from '../../src/store/task-runs.ts';
 import { getVersion } from '../../src/store/versions.ts';
 import type { Workflow } from '../../src/workflow/types.ts';
+import { Commit } from '../components/commit.tsx';
 import { DagSvg, graphOf } from '../components/dag.tsx';
 import { JsonBlock } from '../components/json.tsx';
 import { shortId } from '../components/runs-table.tsx';
@@ -30,6 +31,7 @@ export interface RunData {
   workflow: Workflow | undefined;
   versionHash: string | undefined;
   gitCommit: string | null;
+  commitUrl: string | undefined;
   redactor: Redactor;
 }
 
@@ -48,6 +50,7 @@ export async function loadRun(deps: PageDeps, id: string, redactor: Redactor): P
     workflow: version?.definition as Workflow | undefined,
     versionHash: version?.hash,
     gitCommit: version?.gitCommit ?? null,
+    commitUrl: deps.config.gitCommitUrl,
     redactor,
   };
 }
@@ -147,7 +150,7 @@ export function RunPage({ data }: { data: RunData }) {
           {data.gitCommit && (
             <>
               {' '}
-              · commit <code>{data.gitCommit.slice(0, 12)}</code>
+              · commit <Commit sha={data.gitCommit} urlTemplate={data.commitUrl} />
             </>
           )}
           {run.parentRunId && (

@@ -11,6 +11,7 @@ import {
 import { NotFoundError } from '../../src/errors.ts';
 import { listRuns, listVersions } from '../../src/store/run-queries.ts';
 import type { RunRow } from '../../src/store/schema.ts';
+import { Commit } from '../components/commit.tsx';
 import { DagSvg, graphOf } from '../components/dag.tsx';
 import { ProblemList } from '../components/problems.tsx';
 import { RunForm } from '../components/run-form.tsx';
@@ -33,6 +34,7 @@ export interface WorkflowData {
   source: string | null;
   versions: Version[];
   runs: RunRow[];
+  commitUrl: string | undefined;
 }
 
 export async function loadWorkflow(deps: PageDeps, name: string): Promise<WorkflowData> {
@@ -44,7 +46,7 @@ export async function loadWorkflow(deps: PageDeps, name: string): Promise<Workfl
     listVersions(deps.db, entry.name),
     listRuns(deps.db, { workflow: entry.name }, { limit: RUNS }),
   ]);
-  return { now, entry, summary, source, versions, runs: runs.runs };
+  return { now, entry, summary, source, versions, runs: runs.runs, commitUrl: deps.config.gitCommitUrl };
 }
 
 /** The summary with the database's trigger state (pause, poller), as the API gives it. */
@@ -145,7 +147,15 @@ function Triggers({ summary, entry }: { summary: Summary; entry: NamedEntry }) {
   );
 }
 
-function Versions({ versions, now }: { versions: Version[]; now: Date }) {
+function Versions({
+  versions,
+  now,
+  commitUrl,
+}: {
+  versions: Version[];
+  now: Date;
+  commitUrl: string | undefined;
+}) {
   if (versions.length === 0) return <p class="empty">No stored versions yet.</p>;
   return (
     <div class="table-wrap">
@@ -165,7 +175,11 @@ function Versions({ versions, now }: { versions: Version[]; now: Date }) {
                 {i === 0 && <span class="tag"> latest</span>}
               </td>
               <td data-label="Git commit">
-                {v.gitCommit ? <code>{v.gitCommit.slice(0, 12)}</code> : <span class="muted">—</span>}
+                {v.gitCommit ? (
+                  <Commit sha={v.gitCommit} urlTemplate={commitUrl} />
+                ) : (
+                  <span class="muted">—</span>
+                )}
               </td>
               <td data-label="First seen">
                 <Time at={v.createdAt} now={now} />
@@ -203,7 +217,7 @@ export function WorkflowPage({ data }: { data: WorkflowData }) {
           {current?.gitCommit && (
             <span>
               {' '}
-              · commit <code>{current.gitCommit.slice(0, 12)}</code>
+              · commit <Commit sha={current.gitCommit} urlTemplate={data.commitUrl} />
             </span>
           )}
           {' · '}
@@ -259,7 +273,7 @@ export function WorkflowPage({ data }: { data: WorkflowData }) {
       </section>
       <section class="section">
         <h2>Versions</h2>
-        <Versions versions={data.versions} now={now} />
+        <Versions versions={data.versions} now={now} commitUrl={data.commitUrl} />
       </section>
     </>
   );
