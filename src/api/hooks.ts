@@ -94,11 +94,24 @@ export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}):
         delivery.outcome = 'misconfigured';
         throw new ConflictError('the git push webhook needs BATON_GIT_WEBHOOK_SECRET');
       }
-      const verified = verifyGithub(secret, new Uint8Array(await c.req.arrayBuffer()), c.req.raw.headers);
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      const verified = verifyGithub(secret, bytes, c.req.raw.headers);
       if (!verified.ok) {
         delivery.outcome = 'unauthorized';
         delivery.reason = verified.reason;
         throw new UnauthorizedError('the webhook signature is missing or does not match');
+      }
+      // Only a push to the followed branch is news; a ping or a push elsewhere starts nothing.
+      const event = c.req.header('x-github-event');
+      if (event !== undefined && event !== 'push') {
+        delivery.outcome = 'ping';
+        return c.json({ sync: 'ignored', reason: `event "${event}" is not a push` }, 200);
+      }
+      const ref = pushRef(bytes);
+      const wanted = `refs/heads/${deps.config.git?.branch ?? 'main'}`;
+      if (ref !== undefined && ref !== wanted) {
+        delivery.outcome = 'ping';
+        return c.json({ sync: 'ignored', reason: `push to ${ref}, not ${wanted}` }, 200);
       }
       // Answered at once; the sync's result shows in /api/workflows.
       void gitSync.tick();
@@ -225,6 +238,16 @@ export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}):
   );
 
   return app;
+}
+
+/** The `ref` of a GitHub push payload, when the body is JSON that has one. */
+function pushRef(bytes: Uint8Array): string | undefined {
+  try {
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as { ref?: unknown };
+    return typeof body.ref === 'string' ? body.ref : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The path after `/hooks/`, percent-decoded, without a trailing slash. */

@@ -47,6 +47,8 @@ export class GitSync {
   private readonly options: GitSyncOptions;
   private readonly timeoutMs: number;
   private state: GitSyncStatus = { commit: null, last_sync_at: null, error: null };
+  /** The commit onCommit was last told about (state.commit moves ahead of it during a sync). */
+  private recorded: string | null = null;
   private running: Promise<GitSyncStatus> | undefined;
   private again = false;
   private interval: ReturnType<typeof setInterval> | undefined;
@@ -112,21 +114,20 @@ export class GitSync {
       const fetched = await git(['rev-parse', '--verify', `refs/remotes/origin/${branch}^{commit}`], dir, t);
       const head = await git(['rev-parse', '--verify', 'HEAD'], dir, t).catch(() => undefined);
       if (head !== fetched) {
-        const ancestor =
-          head !== undefined &&
-          (await git(['merge-base', '--is-ancestor', head, fetched], dir, t).then(
-            () => true,
-            () => false,
-          ));
-        if (ancestor) await git(['merge', '--ff-only', '--quiet', fetched], dir, t);
-        else {
-          if (head !== undefined)
-            this.options.log?.('warn', `git sync: ${branch} was force-pushed; resetting to ${fetched}`);
-          await git(['reset', '--hard', '--quiet', fetched], dir, t);
+        // Name the new commit before the files change: a reload the file watcher starts while git
+        // rewrites the folder must not record the new content under the previous commit.
+        const previous = this.state.commit;
+        this.state = { ...this.state, commit: fetched };
+        try {
+          await this.moveTo(head, fetched);
+        } catch (err) {
+          this.state = { ...this.state, commit: previous };
+          throw err;
         }
       }
       const commit = await git(['rev-parse', 'HEAD'], dir, t);
-      const changed = commit !== this.state.commit;
+      const changed = commit !== this.recorded;
+      this.recorded = commit;
       this.state = { commit, last_sync_at: new Date().toISOString(), error: null };
       if (changed) {
         this.options.log?.('info', `git sync: checkout at ${commit.slice(0, 12)}`);
@@ -136,6 +137,24 @@ export class GitSync {
       const message = (err as Error).message;
       this.options.log?.('error', `git sync of ${maskUserinfo(remote)} (${branch}): ${message}`);
       this.state = { ...this.state, last_sync_at: new Date().toISOString(), error: message };
+    }
+  }
+
+  /** Fast-forward when the new tip descends from the checkout, else (a force-push) reset to it. */
+  private async moveTo(head: string | undefined, fetched: string): Promise<void> {
+    const { branch, dir } = this.options;
+    const t = this.timeoutMs;
+    const ancestor =
+      head !== undefined &&
+      (await git(['merge-base', '--is-ancestor', head, fetched], dir, t).then(
+        () => true,
+        () => false,
+      ));
+    if (ancestor) await git(['merge', '--ff-only', '--quiet', fetched], dir, t);
+    else {
+      if (head !== undefined)
+        this.options.log?.('warn', `git sync: ${branch} was force-pushed; resetting to ${fetched}`);
+      await git(['reset', '--hard', '--quiet', fetched], dir, t);
     }
   }
 }

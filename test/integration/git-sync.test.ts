@@ -69,11 +69,16 @@ function makeRemote() {
 async function open(remote: ReturnType<typeof makeRemote>) {
   const dir = join(remote.root, 'data', 'git');
   const versions: { name: string; message: unknown; commit: string | null }[] = [];
+  /** The commit a reload would record while git rewrites the folder (read when a force-push is logged). */
+  const duringMove: (string | null)[] = [];
   let registry: Registry | undefined;
-  const sync = new GitSync({
+  const sync: GitSync = new GitSync({
     remote: remote.url,
     branch: 'main',
     dir,
+    log: (_level, message) => {
+      if (message.includes('force-pushed')) duringMove.push(sync.commit());
+    },
     onCommit: async () => {
       await registry?.refresh();
     },
@@ -89,7 +94,7 @@ async function open(remote: ReturnType<typeof makeRemote>) {
       versions.push({ name: w.name, message: said(w.source.text), commit: sync.commit() });
     },
   });
-  return { sync, registry, versions };
+  return { sync, registry, versions, duringMove };
 }
 
 describe('git sync', () => {
@@ -97,7 +102,7 @@ describe('git sync', () => {
     const remote = makeRemote();
     const first = remote.commit({ 'workflows/hello.yaml': flow('one') });
     remote.push('-u');
-    const { sync, registry, versions } = await open(remote);
+    const { sync, registry, versions, duringMove } = await open(remote);
     try {
       expect(sync.status()).toMatchObject({ commit: first, error: null });
       expect(versions).toEqual([{ name: 'hello', message: 'one', commit: first }]);
@@ -122,6 +127,8 @@ describe('git sync', () => {
       git(remote.work, 'push', '--quiet', '--force', 'origin', 'other:main');
       expect(await sync.tick()).toMatchObject({ commit: forced, error: null });
       expect(versions.at(-1)).toEqual({ name: 'hello', message: 'three', commit: forced });
+      // While git was rewriting the folder, a reload would already have recorded the new commit.
+      expect(duringMove).toEqual([forced]);
     } finally {
       await registry.stop();
       await sync.stop();
@@ -161,7 +168,24 @@ describe('the git push webhook', () => {
       app.request('/hooks/_git', { method: 'POST', headers: signGithub(secret, body), body });
     expect((await send('wrong')).status).toBe(401);
     expect(sync.commit()).not.toBe(second);
-    expect((await send('hook')).status).toBe(202);
+    // A ping, another event or a push to another branch is answered without a sync.
+    const other = (event: string, payload: string) =>
+      app.request('/hooks/_git', {
+        method: 'POST',
+        headers: { ...signGithub('hook', payload), 'x-github-event': event },
+        body: payload,
+      });
+    const ping = await other('ping', '{"zen":"hi"}');
+    expect(ping.status).toBe(200);
+    expect(await ping.json()).toMatchObject({ sync: 'ignored' });
+    expect((await other('issues', body)).status).toBe(200);
+    const elsewhere = await other('push', '{"ref":"refs/heads/feature"}');
+    expect(await elsewhere.json()).toMatchObject({
+      sync: 'ignored',
+      reason: expect.stringMatching(/feature/),
+    });
+    expect(sync.commit()).not.toBe(second);
+    expect((await other('push', body)).status).toBe(202);
     await waitFor(() => sync.commit() === second);
     await sync.stop();
   });
