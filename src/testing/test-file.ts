@@ -25,6 +25,8 @@ const caseSchema = z.strictObject({
       body: z.unknown().optional(),
       headers: z.record(z.string(), z.string()).optional(),
       query: z.record(z.string(), z.string()).optional(),
+      /** A poll run's item (`trigger.item`). */
+      item: z.unknown().optional(),
     })
     .default({ type: 'manual' }),
   /** Secrets the run sees (`secrets.*` in templates); the environment's are never used. */
