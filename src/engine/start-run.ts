@@ -1,6 +1,6 @@
 import type { Queue } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
-import { createRunBatched } from '../store/runs.ts';
+import { createRunBatched } from '../store/run-inserts.ts';
 import type { RunRow } from '../store/schema.ts';
 import { versionIdFor } from '../store/versions.ts';
 import { uuidv7 } from '../util/ids.ts';

@@ -1,11 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.ts';
+import { createRunBatched } from '../../src/store/run-inserts.ts';
 import {
   claimRun,
   claimRuns,
   createRun,
-  createRunBatched,
   finishRun,
   getRun,
   isCancelRequested,
