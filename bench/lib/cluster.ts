@@ -10,6 +10,8 @@ export const REPO = resolve(import.meta.dirname, '../..');
 const BUN = join(REPO, 'node_modules/.bin/bun');
 export const ADMIN_URL = process.env.DATABASE_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+/** Where serve and workers write Bun CPU profiles (markdown), when set. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 export interface Proc {
   child: ChildProcess;
@@ -59,9 +61,12 @@ export async function openBench(workflows: Record<string, string>): Promise<Benc
   const procs: Proc[] = [];
 
   const start = (args: string[], extra: Record<string, string>): Proc => {
+    const profile = PROFILE_DIR
+      ? { BUN_OPTIONS: `--cpu-prof-md --cpu-prof-interval=250 --cpu-prof-dir=${PROFILE_DIR}` }
+      : {};
     const child = spawn(BUN, [join(REPO, 'src/cli.ts'), ...args], {
       cwd: REPO,
-      env: { ...process.env, ...env, ...extra },
+      env: { ...process.env, ...env, ...profile, ...extra },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -103,7 +108,8 @@ export async function openBench(workflows: Record<string, string>): Promise<Benc
       return start(['worker', '--concurrency', String(concurrency)], extra);
     },
     async close() {
-      await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+      // With BENCH_PROFILE_DIR set, children get SIGTERM so Bun writes their CPU profiles on exit.
+      await Promise.all(procs.map((p) => p.kill(PROFILE_DIR ? 'SIGTERM' : 'SIGKILL')));
       await store.close();
       const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists "${database}" with (force)`);

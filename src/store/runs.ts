@@ -122,10 +122,13 @@ function claimWhere(db: Db, which: SQL, owner: string, leaseMs: number): Promise
 /** claimRun for several runs in one statement (a worker's batch of queue messages). */
 export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs: number): Promise<RunRow[]> {
   if (runIds.length === 0) return [];
-  // One id: the same statement text as claimRun (one prepared statement, not one per list length).
+  // One id: the same statement text as claimRun. Several: one text parameter, so a single prepared
+  // statement serves every batch size (an IN list would prepare one statement per length).
   return claimWhere(
     db,
-    runIds.length === 1 ? eq(runs.id, runIds[0] as string) : inArray(runs.id, runIds),
+    runIds.length === 1
+      ? eq(runs.id, runIds[0] as string)
+      : sql`${runs.id} = any(string_to_array(${runIds.join(',')}, ',')::uuid[])`,
     owner,
     leaseMs,
   );
@@ -316,11 +319,19 @@ export async function releaseRun(db: Db, lease: Lease): Promise<boolean> {
  * leaving out those enqueued after `enqueuedBefore`; oldest first. The reconciler re-enqueues these.
  */
 export async function staleRuns(db: Db, options: { enqueuedBefore: Date; limit: number }): Promise<string[]> {
-  const rows = await db
+  const rows = await staleRunsQuery(db, options);
+  return rows.map((r) => r.id);
+}
+
+/** The query of staleRuns (exported so a test can check its plan). */
+export function staleRunsQuery(db: Db, options: { enqueuedBefore: Date; limit: number }) {
+  return db
     .select({ id: runs.id })
     .from(runs)
     .where(
       and(
+        // Implied by the status; stated so the planner uses the runs_unfinished index.
+        isNull(runs.finishedAt),
         inArray(runs.status, ACTIVE),
         leaseFree(),
         or(isNull(runs.enqueuedAt), lt(runs.enqueuedAt, options.enqueuedBefore)),
@@ -328,7 +339,6 @@ export async function staleRuns(db: Db, options: { enqueuedBefore: Date; limit: 
     )
     .orderBy(asc(runs.createdAt), asc(runs.id))
     .limit(options.limit);
-  return rows.map((r) => r.id);
 }
 
 /** Flags a queued or running run for cancellation; false when it is already finished (or unknown). */

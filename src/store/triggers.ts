@@ -69,6 +69,7 @@ export async function activeScheduleRun(
     .where(
       and(
         eq(runs.workflow, workflow),
+        isNull(runs.finishedAt),
         inArray(runs.status, ['queued', 'running']),
         sql`${runs.trigger}->>'schedule' = ${entry}`,
         ...(exceptKey ? [or(isNull(runs.idempotencyKey), ne(runs.idempotencyKey, exceptKey))] : []),

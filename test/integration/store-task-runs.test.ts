@@ -10,7 +10,10 @@ import {
   finishStatement,
   type Lease,
   leaseOf,
+  renewLeases,
   renewStatement,
+  staleRuns,
+  staleRunsQuery,
 } from '../../src/store/runs.ts';
 import { runs, taskRuns } from '../../src/store/schema.ts';
 import {
@@ -479,8 +482,8 @@ describe('batch statements on a large runs table', () => {
   it('find their runs by primary key, never by scanning the table', async () => {
     // Enough finished runs that a sequential scan of runs would be the planner's worst choice.
     await db.execute(sql`
-      insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger)
-      select gen_random_uuid(), 'tasks-test', ${versionId}::uuid, 'succeeded', 'manual', '{}'::jsonb
+      insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger, finished_at)
+      select gen_random_uuid(), 'tasks-test', ${versionId}::uuid, 'succeeded', 'manual', '{}'::jsonb, now()
       from generate_series(1, 10000)`);
     await db.execute(sql`analyze ${runs}`);
     const lease = await leasedRun();
@@ -496,6 +499,70 @@ describe('batch statements on a large runs table', () => {
       const plan = (result as unknown as Record<string, string>[]).map((r) => Object.values(r)[0]).join('\n');
       expect(plan, `${what}:\n${plan}`).toMatch(/Index|Bitmap/);
       expect(plan, `${what}:\n${plan}`).not.toMatch(/Seq Scan on runs/);
+    }
+  });
+});
+
+describe('run row updates', () => {
+  it('a claim and a heartbeat are HOT updates (no index entries); a finish is not', async () => {
+    // This backend's own counts (not yet flushed to the shared statistics), so other test files
+    // cannot disturb them; compared before and after, since earlier transactions may be in them.
+    const counts = async (tx: Db) => {
+      const result = await tx.execute(sql`
+        select n_tup_upd::int as upd, n_tup_hot_upd::int as hot
+        from pg_stat_xact_user_tables where relname = 'runs'`);
+      const [row] = result as unknown as { upd: number; hot: number }[];
+      return row ?? { upd: 0, hot: 0 };
+    };
+    const { run } = await createRun(db, {
+      workflow: 'tasks-test',
+      versionId,
+      triggerType: 'manual',
+      trigger: { type: 'manual' },
+    });
+    await db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const before = await counts(t);
+      const delta = async () => {
+        const now = await counts(t);
+        return { upd: now.upd - before.upd, hot: now.hot - before.hot };
+      };
+      const claimed = await claimRun(t, run.id, 'worker-hot', 30_000);
+      if (!claimed) throw new Error('claim failed');
+      const lease = leaseOf(claimed);
+      await renewLeases(t, lease.owner, [lease], 30_000);
+      // An index on a column these change (status, lease_*, fence) would make them cold again.
+      expect(await delta()).toEqual({ upd: 2, hot: 2 });
+      await t.update(runs).set({ status: 'succeeded', finishedAt: sql`now()` }).where(eq(runs.id, run.id));
+      // finished_at leaves the runs_unfinished index: that one must touch the indexes.
+      expect(await delta()).toEqual({ upd: 3, hot: 2 });
+    });
+  });
+
+  it("the reconciler's query reads only unfinished runs, through their index", async () => {
+    const { run: queued } = await createRun(db, {
+      workflow: 'tasks-test',
+      versionId,
+      triggerType: 'manual',
+      trigger: { type: 'manual' },
+    });
+    // A long history of finished runs: the index must keep the reconciler off them.
+    await db.execute(sql`
+      insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger, finished_at)
+      select gen_random_uuid(), 'tasks-test', ${versionId}::uuid, 'succeeded', 'manual', '{}'::jsonb, now()
+      from generate_series(1, 10000)`);
+    await db.execute(sql`analyze ${runs}`);
+    const options = { enqueuedBefore: new Date(Date.now() + 60_000), limit: 1000 };
+    const result = await db.execute(sql`explain ${staleRunsQuery(db, options)}`);
+    const plan = (result as unknown as Record<string, string>[]).map((r) => Object.values(r)[0]).join('\n');
+    expect(plan, plan).toMatch(/runs_unfinished/);
+    const stale = await staleRuns(db, options);
+    expect(stale).toContain(queued.id);
+    // Neither finished runs nor the runs leased above are stale.
+    const rows = await db.select().from(runs).where(inArray(runs.id, stale));
+    for (const row of rows) {
+      expect(row.finishedAt).toBeNull();
+      expect(row.leaseOwner === null || (row.leaseExpiresAt?.getTime() ?? 0) < Date.now()).toBe(true);
     }
   });
 });
