@@ -26,7 +26,7 @@ export function requestLog({
   return async function requestLog(c, next) {
     const started = performance.now();
     await ids(c, async () => {
-      const log = logger.child({ reqId: c.get('requestId') });
+      const log = lazyChild(logger, () => ({ reqId: c.get('requestId') }));
       c.set('log', log);
       let failed = false;
       try {
@@ -45,8 +45,23 @@ export function requestLog({
           ...(runId ? { runId } : {}),
         };
         if (status >= 500) log.error(line, 'request failed');
-        else log.info(line, 'request');
+        else if (logger.isLevelEnabled('info')) log.info(line, 'request');
       }
     });
   };
+}
+
+/**
+ * A child logger made on first use: pino's child() copies the bindings and the redaction setup,
+ * which cost more than the rest of a webhook's middleware when the level drops the access line.
+ */
+function lazyChild(logger: Logger, bindings: () => Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy(logger, {
+    get(_target, prop) {
+      child ??= logger.child(bindings());
+      const value = Reflect.get(child, prop, child);
+      return typeof value === 'function' ? value.bind(child) : value;
+    },
+  });
 }
