@@ -56,6 +56,24 @@ export function preparing(client: postgres.Sql): postgres.Sql {
   });
 }
 
+/**
+ * The connections for the group-committed statements of the hot path (run inserts, claims, task
+ * results, finishes, heartbeats), by the store's main Db. See `hotDb`.
+ */
+const hotDbs = new WeakMap<Db, Db>();
+
+/**
+ * Where the hot path's batch statements go: a small pool of its own on Postgres, else `db` itself.
+ * Planning those statements (a JSON parameter unpacked by jsonb_to_recordset, a CTE, an upsert) cost
+ * more Postgres CPU than executing them, so this pool keeps each one's generic plan (planned once
+ * per connection). A generic plan made while `runs` was small would be a sequential scan forever,
+ * hence `enable_seqscan=off` there: every one of these statements finds its rows by primary or
+ * unique key (a test checks their plans), and only these statements run on this pool.
+ */
+export function hotDb(db: Db): Db {
+  return hotDbs.get(db) ?? db;
+}
+
 /** Postgres when a URL is given, else PGlite under the data directory: same schema, same migrations. */
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl) {
@@ -73,6 +91,16 @@ export function openStore(options: StoreOptions): Store {
     const db = drizzlePostgres(prepare ? preparing(client) : client, {
       schema,
     }) as unknown as Db;
+    // Connects on first use, so a process that never runs the hot path never opens it.
+    const hotClient = prepare
+      ? postgres(options.databaseUrl, {
+          max: 2,
+          onnotice: () => {},
+          connect_timeout: 5,
+          connection: { plan_cache_mode: 'force_generic_plan', enable_seqscan: 'off' },
+        })
+      : undefined;
+    if (hotClient) hotDbs.set(db, drizzlePostgres(preparing(hotClient), { schema }) as unknown as Db);
     return {
       db,
       kind: 'postgres',
@@ -92,7 +120,9 @@ export function openStore(options: StoreOptions): Store {
           await lock.end({ timeout: 5 });
         }
       },
-      close: () => client.end({ timeout: 5 }),
+      async close() {
+        await Promise.all([client.end({ timeout: 5 }), hotClient?.end({ timeout: 5 })]);
+      },
     };
   }
   const dir = resolve(options.dataDir, 'pglite');

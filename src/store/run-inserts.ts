@@ -1,7 +1,7 @@
 import { and, eq, or, sql } from 'drizzle-orm';
 import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
-import type { Db } from './db.ts';
+import { type Db, hotDb } from './db.ts';
 import type { NewRun } from './runs.ts';
 import { type RunRow, runs } from './schema.ts';
 
@@ -27,7 +27,7 @@ async function insertRunRows(db: Db, inputs: NewRun[]): Promise<Map<string, RunR
       parent_run_id: input.parentRunId ?? null,
     })),
   );
-  const result = await db.execute(sql`
+  const result = await hotDb(db).execute(sql`
     insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger, idempotency_key,
                          parent_run_id, enqueued_at)
     select x.id, x.workflow, x.version_id, 'queued', x.trigger_type, x.trigger, x.idempotency_key,

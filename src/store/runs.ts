@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 
 import type { TriggerData, TriggerType } from '../engine/types.ts';
 import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
-import type { Db } from './db.ts';
+import { type Db, hotDb } from './db.ts';
 import { type RunRow, runs } from './schema.ts';
 
 /** What a worker holds while it executes a run; every write it makes carries it. */
@@ -106,7 +106,7 @@ export async function claimRun(
 
 /** Takes every claimable run matching `which`: lease to `owner`, fence bumped, status running. */
 function claimWhere(db: Db, which: SQL, owner: string, leaseMs: number): Promise<RunRow[]> {
-  return db
+  return hotDb(db)
     .update(runs)
     .set({
       leaseOwner: owner,
@@ -199,7 +199,7 @@ export async function renewLeases(
   leaseMs: number,
 ): Promise<Map<string, LeaseState>> {
   if (held.length === 0) return new Map();
-  const result = await db.execute(renewStatement(owner, held, leaseMs));
+  const result = await hotDb(db).execute(renewStatement(owner, held, leaseMs));
   const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
     id: string;
     cancel: boolean;
@@ -269,7 +269,7 @@ const finishBatchers = new WeakMap<Db, (input: FinishInput) => Promise<boolean |
 
 async function finishBatch(db: Db, inputs: FinishInput[]): Promise<(boolean | { error: unknown })[]> {
   try {
-    const result = await db.execute(finishStatement(inputs));
+    const result = await hotDb(db).execute(finishStatement(inputs));
     const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
       id: string;
     }[];

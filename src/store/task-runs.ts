@@ -3,7 +3,7 @@ import type { TaskLogEvent, TaskStatus, TaskStatusEvent } from '../engine/events
 import type { TaskResult } from '../engine/types.ts';
 import { BatonError, type SerializedError } from '../errors.ts';
 import { batcher } from '../util/batcher.ts';
-import type { Db } from './db.ts';
+import { type Db, hotDb } from './db.ts';
 import { FencedError, withFence } from './fence.ts';
 import { capError, capJson, cleanText } from './json-cap.ts';
 import type { Lease } from './runs.ts';
@@ -146,7 +146,7 @@ const rowKey = (runId: string, taskId: string, attempt: number) => `${runId}\u00
  * final status settles it, keeping what it lacks.
  */
 async function writeTaskRows(db: Db, rows: TaskRowInput[]): Promise<Set<string>> {
-  const result = await db.execute(taskRowsStatement(rows));
+  const result = await hotDb(db).execute(taskRowsStatement(rows));
   const out = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
   return new Set(
     (out as { run_id: string; task_id: string; attempt: number }[]).map((r) =>
