@@ -75,11 +75,16 @@ export interface EventSink {
 }
 
 export function fanout(...sinks: EventSink[]): EventSink {
-  return {
-    async emit(event) {
-      for (const sink of sinks) await sink.emit(event);
-    },
-  };
+  return { emit: (event) => emitFrom(sinks, 0, event) };
+}
+
+/** Each sink in order, the next after the previous settled; sinks that answer at once (metrics,
+ * printers) cost no extra turn of the event loop. */
+function emitFrom(sinks: readonly EventSink[], start: number, event: RunEvent): void | Promise<void> {
+  for (let i = start; i < sinks.length; i++) {
+    const result = (sinks[i] as EventSink).emit(event);
+    if (result instanceof Promise) return result.then(() => emitFrom(sinks, i + 1, event));
+  }
 }
 
 /** Collects events in memory; handy for tests and `baton run --json`. */

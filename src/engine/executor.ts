@@ -50,6 +50,12 @@ export async function executeRun(input: ExecuteOptions): Promise<RunResult> {
     for (const dep of t.dependsOn) dependents.get(dep)?.push(t.id);
   }
 
+  // One promise per run that settles when the run is aborted; tasks without a timeout of their own
+  // race their action against it instead of each making an AbortController and two listeners.
+  const runAborted = new Promise<never>((_, reject) => {
+    run.signal.addEventListener('abort', () => reject(abortReason(run.signal)), { once: true });
+  });
+  runAborted.catch(() => {});
   const onCancel = () => run.abort(new CancelledError(cancelMessage(options.signal)));
   if (options.signal?.aborted) onCancel();
   options.signal?.addEventListener('abort', onCancel, { once: true });
@@ -85,7 +91,7 @@ export async function executeRun(input: ExecuteOptions): Promise<RunResult> {
     workflow: workflow.name,
     status: 'running',
     at: new Date().toISOString(),
-    plan: planLevels(workflow.tasks),
+    plan: planOf(workflow.tasks),
   });
 
   const finish = async (task: TaskSpec, result: TaskResult, emitted: boolean) => {
@@ -178,7 +184,7 @@ export async function executeRun(input: ExecuteOptions): Promise<RunResult> {
         continue;
       }
       let crashed = false;
-      const promise = runTask({ task, action, options, context, runSignal: run.signal, redactor })
+      const promise = runTask({ task, action, options, context, runSignal: run.signal, runAborted, redactor })
         .catch((err): TaskResult => {
           // A bug below the action (not the action's own failure): record it and stop the run.
           crashed = true;
@@ -240,6 +246,18 @@ export async function executeRun(input: ExecuteOptions): Promise<RunResult> {
   });
   if (sinkError !== undefined) throw sinkError;
   return { status, tasks, durationMs, ...(error ? { error } : {}) };
+}
+
+/** Levels per task list: a workflow version's tasks never change, and every run of it needs them. */
+const plans = new WeakMap<readonly TaskSpec[], string[][]>();
+function planOf(tasks: readonly TaskSpec[]): string[][] {
+  let plan = plans.get(tasks);
+  if (!plan) {
+    plan = planLevels(tasks);
+    plans.set(tasks, plan);
+  }
+  // Copied: a sink may keep or change the event it is given.
+  return plan.map((level) => [...level]);
 }
 
 function runOutcome(signal: AbortSignal, specs: TaskSpec[], tasks: Record<string, TaskResult>) {

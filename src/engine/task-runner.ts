@@ -24,6 +24,8 @@ export interface TaskRunInput {
   options: ExecuteOptions;
   context: Record<string, unknown>;
   runSignal: AbortSignal;
+  /** Rejects with the run's abort reason once the run is aborted (never resolves). */
+  runAborted?: Promise<never>;
   redactor: Redactor;
 }
 
@@ -34,6 +36,7 @@ export async function runTask({
   options,
   context,
   runSignal,
+  runAborted,
   redactor,
 }: TaskRunInput): Promise<TaskResult> {
   const { events, runId } = options;
@@ -52,7 +55,7 @@ export async function runTask({
     try {
       input = prepareInput(task, action, context);
       await events.emit({ ...base, status: 'running', attempt, at: startedAt, input: redactor.value(input) });
-      output = await invoke(task, action, input, options, attempt, logger.api, runSignal);
+      output = await invoke(task, action, input, options, attempt, logger.api, runSignal, runAborted);
     } catch (err) {
       failure = err;
       if (input === undefined) {
@@ -134,33 +137,45 @@ async function invoke(
   attempt: number,
   log: TaskLogger,
   runSignal: AbortSignal,
+  runAborted?: Promise<never>,
 ): Promise<unknown> {
-  const controller = new AbortController();
-  const onRunAbort = () => controller.abort(abortReason(runSignal));
-  if (runSignal.aborted) onRunAbort();
-  runSignal.addEventListener('abort', onRunAbort, { once: true });
-  const timer =
-    task.timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () =>
-            controller.abort(
-              new TimeoutError(`task "${task.id}" timed out after ${formatDuration(task.timeoutMs ?? 0)}`),
-            ),
-          task.timeoutMs,
-        );
-  const aborted = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) reject(abortReason(controller.signal));
-    controller.signal.addEventListener('abort', () => reject(abortReason(controller.signal)), { once: true });
-  });
-  aborted.catch(() => {});
+  // A task with a timeout gets a signal of its own (aborted by the run or by its timer); one without
+  // shares the run's signal and abort promise: most tasks, and no per-attempt listeners then.
+  let onRunAbort: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let signal = runSignal;
+  let aborted = runAborted;
+  if (task.timeoutMs !== undefined || !aborted) {
+    const own = new AbortController();
+    signal = own.signal;
+    onRunAbort = () => own.abort(abortReason(runSignal));
+    if (runSignal.aborted) onRunAbort();
+    runSignal.addEventListener('abort', onRunAbort, { once: true });
+    if (task.timeoutMs !== undefined) {
+      timer = setTimeout(
+        () =>
+          own.abort(
+            new TimeoutError(`task "${task.id}" timed out after ${formatDuration(task.timeoutMs ?? 0)}`),
+          ),
+        task.timeoutMs,
+      );
+    }
+    aborted = new Promise<never>((_, reject) => {
+      if (own.signal.aborted) reject(abortReason(own.signal));
+      own.signal.addEventListener('abort', () => reject(abortReason(own.signal)), { once: true });
+    });
+    aborted.catch(() => {});
+  }
   let pending: Promise<unknown> | undefined;
   try {
-    const declared = new Set(action.secrets ?? []);
+    const declared = action.secrets;
     const ctx: ActionContext<unknown> = {
       input,
-      secrets: Object.fromEntries([...declared].map((name) => [name, options.secrets[name]])),
-      signal: controller.signal,
+      secrets:
+        declared && declared.length > 0
+          ? Object.fromEntries([...new Set(declared)].map((name) => [name, options.secrets[name]]))
+          : {},
+      signal,
       log,
       idempotencyKey: `${options.runId}:${task.id}`,
       attempt,
@@ -171,7 +186,7 @@ async function invoke(
     };
     pending = Promise.resolve().then(() => action.run(ctx));
     pending.catch(() => {});
-    const raw = await Promise.race([pending, aborted]);
+    const raw = await Promise.race([pending, aborted as Promise<never>]);
     const checked = action.output.safeParse(raw);
     if (!checked.success) {
       throw new NonRetriableError(
@@ -180,18 +195,18 @@ async function invoke(
     }
     return checked.data;
   } catch (err) {
-    if (controller.signal.aborted) {
+    if (signal.aborted) {
       // Let the action finish its cleanup (a shell task stops its process group) before the
       // task ends, so `baton run` never exits with children still running; bounded for actions
       // that ignore the signal.
       if (pending) await settleWithin(pending, ABORT_CLEANUP_MS);
-      throw abortReason(controller.signal);
+      throw abortReason(signal);
     }
     if (err instanceof BatonError) throw err;
     throw new ActionError(err instanceof Error ? err.message : String(err), { cause: err });
   } finally {
     if (timer) clearTimeout(timer);
-    runSignal.removeEventListener('abort', onRunAbort);
+    if (onRunAbort) runSignal.removeEventListener('abort', onRunAbort);
   }
 }
 
@@ -262,7 +277,7 @@ function taskLogger(options: ExecuteOptions, taskId: string, attempt: number, re
     api,
     flush: () => {
       closed = true;
-      return Promise.all(pending).then(() => undefined);
+      return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
     },
   };
 }

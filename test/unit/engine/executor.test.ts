@@ -334,6 +334,28 @@ describe('timeouts and cancellation', () => {
     expect(result.tasks.slow).toMatchObject({ status: 'cancelled', attempts: 1 });
     expect(result.tasks.next?.status).toBe('cancelled');
   });
+
+  it('cancels a task without a timeout of its own whose action ignores the signal', async () => {
+    // Such tasks share the run's signal and abort promise instead of having their own.
+    const controller = new AbortController();
+    const wf = makeWorkflow({
+      tasks: { rude: { action: 'stubborn' }, polite: { action: 'work', inputs: { ms: 10_000 } } },
+    });
+    const { run, sink } = setup(wf, { signal: controller.signal });
+    const promise = run();
+    const { waitFor } = await import('../../helpers/wait-for.ts');
+    await waitFor(
+      () => statuses(sink, 'rude').includes('running') && statuses(sink, 'polite').includes('running'),
+    );
+    const started = Date.now();
+    controller.abort();
+    const result = await promise;
+    // After the bounded cleanup wait (3 s) for the action that ignored its signal.
+    expect(Date.now() - started).toBeLessThan(4500);
+    expect(result.status).toBe('cancelled');
+    expect(result.tasks.rude).toMatchObject({ status: 'cancelled', attempts: 1 });
+    expect(result.tasks.polite).toMatchObject({ status: 'cancelled', attempts: 1 });
+  });
 });
 
 describe('secrets, logs and resume', () => {
