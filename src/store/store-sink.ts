@@ -80,6 +80,8 @@ export function storeSink(db: Db, lease: Lease, options: StoreSinkOptions): Stor
       started = [...starting.values()];
       starting.clear();
     }
+    // Nothing new to write: wait only for what is already on its way (log rows keep their order).
+    if (started.length === 0 && batch.length === 0) return logChain;
     const done = logChain.then(async () => {
       for (const event of started) await write(() => recordTaskEventBatched(db, lease, event, limits));
       if (batch.length > 0) await write(() => recordLogs(db, lease, batch));

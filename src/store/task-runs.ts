@@ -25,7 +25,6 @@ function checkRun(lease: Lease, runId: string): void {
   }
 }
 
-const toDate = (iso: string | undefined) => (iso === undefined ? null : new Date(iso));
 const toMs = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms));
 
 /**
@@ -110,16 +109,17 @@ function taskRow(lease: Lease, event: TaskStatusEvent, limits: StoreLimits): Tas
   };
   set('input', capJson(event.input, limits.outputLimitBytes));
   if (running) {
-    set('started_at', new Date(event.startedAt ?? event.at).toISOString());
+    set('started_at', event.startedAt ?? event.at);
     return row;
   }
   set('output', capJson(event.output, limits.outputLimitBytes));
   set('error', capError(event.error, limits.outputLimitBytes));
   if (event.reason !== undefined) set('reason', cleanText(event.reason));
-  set('started_at', toDate(event.startedAt)?.toISOString());
-  set('finished_at', new Date(event.at).toISOString());
+  // The executor's timestamps are ISO strings already; Postgres parses them.
+  set('started_at', event.startedAt);
+  set('finished_at', event.at);
   set('duration_ms', toMs(event.durationMs));
-  set('retry_at', toDate(event.retryAt)?.toISOString());
+  set('retry_at', event.retryAt);
   return row;
 }
 
