@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { type RequestIdVariables, requestId } from 'hono/request-id';
+import type { RequestIdVariables } from 'hono/request-id';
 import type { Logger } from '../log.ts';
 
 export type RequestLogVariables = RequestIdVariables & {
@@ -22,32 +22,34 @@ export interface RequestLogOptions {
 export function requestLog({
   logger,
 }: RequestLogOptions): MiddlewareHandler<{ Variables: RequestLogVariables }> {
-  const ids = requestId({ headerName: 'X-Request-Id', limitLength: 128 });
   return async function requestLog(c, next) {
     const started = performance.now();
-    await ids(c, async () => {
-      const log = lazyChild(logger, () => ({ reqId: c.get('requestId') }));
-      c.set('log', log);
-      let failed = false;
-      try {
-        await next();
-      } catch (err) {
-        failed = true;
-        throw err;
-      } finally {
-        const status = failed ? 500 : c.res.status;
-        const runId = c.get('runId');
-        const line = {
-          method: c.req.method,
-          path: c.req.path,
-          status,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-          ...(runId ? { runId } : {}),
-        };
-        if (status >= 500) log.error(line, 'request failed');
-        else if (logger.isLevelEnabled('info')) log.info(line, 'request');
-      }
-    });
+    // The request id, as hono's requestId middleware makes it, without a middleware layer of its own.
+    let id = c.req.header('X-Request-Id');
+    if (!id || id.length > 128 || /[^\w\-=]/.test(id)) id = crypto.randomUUID();
+    c.set('requestId', id);
+    c.header('X-Request-Id', id);
+    const log = lazyChild(logger, () => ({ reqId: c.get('requestId') }));
+    c.set('log', log);
+    let failed = false;
+    try {
+      await next();
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      const status = failed ? 500 : c.res.status;
+      const runId = c.get('runId');
+      const line = {
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(runId ? { runId } : {}),
+      };
+      if (status >= 500) log.error(line, 'request failed');
+      else if (logger.isLevelEnabled('info')) log.info(line, 'request');
+    }
   };
 }
 

@@ -3,14 +3,14 @@ import type { SecureHeadersVariables } from 'hono/secure-headers';
 import { describe, expect, it } from 'vitest';
 import { loginRoutes, requireToken } from '../../../src/http/auth.ts';
 import { corsFor } from '../../../src/http/cors.ts';
-import { secureHeaders } from '../../../src/http/secure-headers.ts';
+import { isMachinePath, secureHeadersByPath } from '../../../src/http/secure-headers.ts';
 
 const APP_ORIGIN = 'https://app.example.com';
 
 /** The wiring order of server.ts: secure headers, CORS for /api, then the token check. */
 function makeApp(origins: string[], tokens: string[] = []) {
   const app = new Hono<{ Variables: SecureHeadersVariables }>();
-  app.use('*', secureHeaders());
+  app.use('*', secureHeadersByPath());
   app.use('/api/*', corsFor(origins));
   app.use('*', requireToken({ tokens, trustedOrigins: origins }));
   app.route('/', loginRoutes({ tokens, secure: false }));
@@ -20,6 +20,7 @@ function makeApp(origins: string[], tokens: string[] = []) {
     return c.html('<p>docs</p>');
   });
   app.get('/runs', (c) => c.html('<p>runs</p>'));
+  app.post('/hooks/deploy', (c) => c.json({ run_id: 'r' }, 202));
   return app;
 }
 
@@ -122,6 +123,29 @@ describe('secureHeaders', () => {
   it('also covers error answers', async () => {
     const res = await makeApp([], ['secret-token']).request('/api/runs');
     expect(res.status).toBe(401);
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    const page = await makeApp([], ['secret-token']).request('/runs');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+
+  it('gives JSON answers (API, webhooks) a policy that loads nothing, and no nonce', async () => {
+    const app = makeApp([]);
+    for (const res of [
+      await app.request('/api/runs'),
+      await app.request('/hooks/deploy', { method: 'POST' }),
+    ]) {
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    }
+    expect(['/api/runs', '/api', '/hooks/a/b', '/healthz', '/readyz', '/metrics'].every(isMachinePath)).toBe(
+      true,
+    );
+    expect(
+      ['/', '/runs', '/login', '/api/docs', '/api/docs/swagger-ui.css', '/hooks'].some(isMachinePath),
+    ).toBe(false);
   });
 });
