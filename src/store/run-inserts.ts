@@ -4,10 +4,27 @@ import { uuidv7 } from '../util/ids.ts';
 import { type Db, hotDb } from './db.ts';
 import type { NewRun } from './runs.ts';
 import { type RunRow, runs } from './schema.ts';
+import { renderedOnce } from './statements.ts';
 
 /** Group-committed run inserts: what startRun uses to commit runs under load. */
 
 type Inserted = { run: RunRow; created: boolean } | { error: unknown };
+
+const insertRunsSql = renderedOnce(
+  (json: string) => sql`
+    insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger, idempotency_key,
+                         parent_run_id, enqueued_at)
+    select x.id, x.workflow, x.version_id, 'queued', x.trigger_type, x.trigger, x.idempotency_key,
+           x.parent_run_id, now()
+    from rows from (jsonb_to_recordset(${json}::jsonb) as (
+      id uuid, workflow text, version_id uuid, trigger_type text, trigger jsonb, idempotency_key text,
+      parent_run_id uuid)
+    ) with ordinality as x(id, workflow, version_id, trigger_type, trigger, idempotency_key, parent_run_id, n)
+    order by x.n
+    on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing
+    returning id, (extract(epoch from created_at) * 1000)::float8 as created_ms,
+              (extract(epoch from enqueued_at) * 1000)::float8 as enqueued_ms`,
+);
 
 /**
  * The batch INSERT, as one statement with one parameter (the rows as JSON), so its text is the
@@ -27,19 +44,7 @@ async function insertRunRows(db: Db, inputs: NewRun[]): Promise<Map<string, RunR
       parent_run_id: input.parentRunId ?? null,
     })),
   );
-  const result = await hotDb(db).execute(sql`
-    insert into ${runs} (id, workflow, version_id, status, trigger_type, trigger, idempotency_key,
-                         parent_run_id, enqueued_at)
-    select x.id, x.workflow, x.version_id, 'queued', x.trigger_type, x.trigger, x.idempotency_key,
-           x.parent_run_id, now()
-    from rows from (jsonb_to_recordset(${json}::jsonb) as (
-      id uuid, workflow text, version_id uuid, trigger_type text, trigger jsonb, idempotency_key text,
-      parent_run_id uuid)
-    ) with ordinality as x(id, workflow, version_id, trigger_type, trigger, idempotency_key, parent_run_id, n)
-    order by x.n
-    on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing
-    returning id, (extract(epoch from created_at) * 1000)::float8 as created_ms,
-              (extract(epoch from enqueued_at) * 1000)::float8 as enqueued_ms`);
+  const result = await hotDb(db).execute(insertRunsSql(json));
   const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
     id: string;
     created_ms: number | string;

@@ -4,6 +4,7 @@ import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { type Db, hotDb } from './db.ts';
 import { type RunRow, runs } from './schema.ts';
+import { renderedOnce } from './statements.ts';
 
 /** What a worker holds while it executes a run; every write it makes carries it. */
 export interface Lease {
@@ -100,38 +101,49 @@ export async function claimRun(
   owner: string,
   leaseMs: number,
 ): Promise<RunRow | undefined> {
-  const [row] = await claimWhere(db, eq(runs.id, runId), owner, leaseMs);
+  const [row] = await claimRuns(db, [runId], owner, leaseMs);
   return row;
 }
 
-/** Takes every claimable run matching `which`: lease to `owner`, fence bumped, status running. */
-function claimWhere(db: Db, which: SQL, owner: string, leaseMs: number): Promise<RunRow[]> {
-  return hotDb(db)
-    .update(runs)
-    .set({
-      leaseOwner: owner,
-      leaseExpiresAt: leaseUntil(leaseMs),
-      fence: sql`${runs.fence} + 1`,
-      status: 'running',
-      startedAt: sql`coalesce(${runs.startedAt}, now())`,
-    })
-    .where(and(which, inArray(runs.status, ACTIVE), leaseFree()))
-    .returning();
+/** The claim, built and prepared once per database handle (drizzle renders it only once then). */
+function claimQuery(db: Db) {
+  return (
+    hotDb(db)
+      .update(runs)
+      .set({
+        leaseOwner: sql`${sql.placeholder('owner')}`,
+        leaseExpiresAt: sql`now() + (${sql.placeholder('leaseMs')}::double precision * interval '1 millisecond')`,
+        fence: sql`${runs.fence} + 1`,
+        status: 'running',
+        startedAt: sql`coalesce(${runs.startedAt}, now())`,
+      })
+      // The ids as one text parameter: one statement for any batch size.
+      .where(
+        and(
+          sql`${runs.id} = any(string_to_array(${sql.placeholder('ids')}, ',')::uuid[])`,
+          inArray(runs.status, ACTIVE),
+          leaseFree(),
+        ),
+      )
+      .returning()
+      .prepare('baton_claim_runs')
+  );
 }
 
-/** claimRun for several runs in one statement (a worker's batch of queue messages). */
+const claimQueries = new WeakMap<Db, ReturnType<typeof claimQuery>>();
+
+/**
+ * Takes every claimable run of `runIds` (a worker's batch of queue messages) in one statement:
+ * lease to `owner`, fence bumped, status running.
+ */
 export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs: number): Promise<RunRow[]> {
   if (runIds.length === 0) return [];
-  // One id: the same statement text as claimRun. Several: one text parameter, so a single prepared
-  // statement serves every batch size (an IN list would prepare one statement per length).
-  return claimWhere(
-    db,
-    runIds.length === 1
-      ? eq(runs.id, runIds[0] as string)
-      : sql`${runs.id} = any(string_to_array(${runIds.join(',')}, ',')::uuid[])`,
-    owner,
-    leaseMs,
-  );
+  let query = claimQueries.get(db);
+  if (!query) {
+    query = claimQuery(db);
+    claimQueries.set(db, query);
+  }
+  return query.execute({ ids: runIds.join(','), owner, leaseMs });
 }
 
 /** Status of each run that exists, by id. */
@@ -244,9 +256,13 @@ export async function finishRun(
  * them against a sequential scan of runs; an array of ids keeps it on the primary key.
  */
 export function finishStatement(inputs: FinishInput[]): SQL {
-  return sql`
+  return finishSql(JSON.stringify(inputs));
+}
+
+const finishSql = renderedOnce(
+  (json: string) => sql`
     with x as (
-      select * from jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb)
+      select * from jsonb_to_recordset(${json}::jsonb)
         as x(run_id uuid, fence integer, owner text, status text, error jsonb)
     )
     update ${runs} set
@@ -254,8 +270,8 @@ export function finishStatement(inputs: FinishInput[]): SQL {
     from x
     where ${runs.id} = any(array(select run_id from x)) and ${runs.id} = x.run_id and ${runs.fence} = x.fence
       and (${runs.leaseOwner} = x.owner or ${runs.finishedAt} is not null)
-    returning ${runs.id} as id`;
-}
+    returning ${runs.id} as id`,
+);
 
 export interface FinishInput {
   run_id: string;

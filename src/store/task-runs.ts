@@ -8,6 +8,7 @@ import { FencedError, withFence } from './fence.ts';
 import { capError, capJson, cleanText } from './json-cap.ts';
 import type { Lease } from './runs.ts';
 import { runs, type TaskLogRow, type TaskRunRow, taskLogs, taskRuns } from './schema.ts';
+import { renderedOnce } from './statements.ts';
 
 export { FencedError } from './fence.ts';
 
@@ -157,9 +158,13 @@ async function writeTaskRows(db: Db, rows: TaskRowInput[]): Promise<Set<string>>
 
 /** The upsert of writeTaskRows (exported so tests can check its plan). */
 export function taskRowsStatement(rows: TaskRowInput[]): SQL {
-  return sql`
+  return taskRowsSql(JSON.stringify(rows));
+}
+
+const taskRowsSql = renderedOnce(
+  (json: string) => sql`
   with input as (
-    select * from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as (
+    select * from rows from (jsonb_to_recordset(${json}::jsonb) as (
       run_id uuid, fence integer, owner text, task_id text, attempt integer, action text, status text,
       input jsonb, output jsonb, error jsonb, reason text, started_at timestamptz,
       finished_at timestamptz, duration_ms integer, retry_at timestamptz)
@@ -191,8 +196,8 @@ export function taskRowsStatement(rows: TaskRowInput[]): SQL {
     duration_ms = case when excluded.status = 'running' then null
                        else coalesce(excluded.duration_ms, ${taskRuns.durationMs}) end,
     retry_at = excluded.retry_at
-  returning run_id, task_id, attempt`;
-}
+  returning run_id, task_id, attempt`,
+);
 
 async function fencedError(db: Db, lease: Lease): Promise<FencedError> {
   const [current] = await db
