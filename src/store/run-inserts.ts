@@ -131,7 +131,7 @@ const insertBatchers = new WeakMap<Db, (input: NewRun) => Promise<Inserted>>();
 export async function createRunBatched(db: Db, input: NewRun): Promise<{ run: RunRow; created: boolean }> {
   let insert = insertBatchers.get(db);
   if (!insert) {
-    insert = batcher((inputs: NewRun[]) => insertRuns(db, inputs), { maxBatch: 500, concurrency: 2 });
+    insert = batcher((inputs: NewRun[]) => insertRuns(db, inputs), { maxBatch: 500, concurrency: 1 });
     insertBatchers.set(db, insert);
   }
   const result = await insert({ ...input, id: input.id ?? uuidv7() });
