@@ -52,10 +52,12 @@ export function batcher<I, O>(
   return (item: I) =>
     new Promise<O>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
-      // Calls made in the same turn (e.g. tasks finishing together) share the first statement too.
+      // Dispatch after the I/O callbacks of this turn of the event loop: results that arrived on
+      // several sockets at once (tasks of different runs finishing together) share the statement.
+      // A microtask went out with the first of them (half the batch size, twice the statements).
       if (!scheduled && inFlight < options.concurrency) {
         scheduled = true;
-        queueMicrotask(dispatch);
+        setImmediate(dispatch);
       }
     });
 }

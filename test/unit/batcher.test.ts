@@ -34,6 +34,25 @@ describe('batcher', () => {
     expect(await Promise.all(rest)).toEqual(['r2', 'r3', 'r4']);
   });
 
+  it('groups calls made by different callbacks of one turn of the event loop', async () => {
+    // Like task results arriving on several sockets at once: each callback makes its own call.
+    const g = gated();
+    const call = batcher(g.run, { maxBatch: 10, concurrency: 1 });
+    const calls = await new Promise<Promise<string>[]>((resolve) => {
+      const made: Promise<string>[] = [];
+      for (const n of [1, 2, 3]) {
+        setTimeout(() => {
+          made.push(call(n));
+          if (made.length === 3) resolve(made);
+        }, 0);
+      }
+    });
+    await turn();
+    expect(g.batches).toEqual([[1, 2, 3]]);
+    g.gates[0]?.();
+    expect(await Promise.all(calls)).toEqual(['r1', 'r2', 'r3']);
+  });
+
   it('groups calls made in the same turn and splits at maxBatch', async () => {
     const g = gated();
     const call = batcher(g.run, { maxBatch: 2, concurrency: 2 });
