@@ -105,6 +105,15 @@ describe('baton serve + baton worker on Postgres and Redis', () => {
       expect(lines).toEqual(['v1 1', 'v2 2']);
       const runs = (await (await fetch(`${url}/api/runs?workflow=flow`)).json()) as { runs: unknown[] };
       expect(runs.runs).toHaveLength(2);
+
+      // SIGUSR2 asks for a full garbage collection (the bench reads memory after it); without the
+      // handler it would end both processes.
+      for (const p of procs) p.signal('SIGUSR2');
+      const third = await deliver({ n: 3, pause: 0 }, 'd-3');
+      expect(third.status).toBe(202);
+      const { run_id: thirdId } = (await third.json()) as { run_id: string };
+      await waitFor(async () => (await run(thirdId)).run.status === 'succeeded', { timeoutMs: 30_000 });
+      expect(procs.every((p) => p.running())).toBe(true);
     } finally {
       for (const p of procs) p.signal('SIGKILL');
       await Promise.all(procs.map((p) => p.done));
