@@ -2,7 +2,7 @@ import { and, eq, or, sql } from 'drizzle-orm';
 import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
 import { type Db, hotDb } from './db.ts';
-import type { NewRun } from './runs.ts';
+import { type NewRun, runValues } from './runs.ts';
 import { type RunRow, runs } from './schema.ts';
 import { renderedOnce } from './statements.ts';
 
@@ -56,15 +56,9 @@ async function insertRunRows(db: Db, inputs: NewRun[]): Promise<Map<string, RunR
     const input = byInput.get(row.id);
     if (!input) continue;
     out.set(row.id, {
+      ...runValues(input),
       id: row.id,
-      workflow: input.workflow,
-      versionId: input.versionId,
-      status: 'queued',
-      triggerType: input.triggerType,
-      trigger: input.trigger,
-      idempotencyKey: input.idempotencyKey ?? null,
       error: null,
-      parentRunId: input.parentRunId ?? null,
       createdAt: new Date(Number(row.created_ms)),
       startedAt: null,
       finishedAt: null,

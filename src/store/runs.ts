@@ -67,7 +67,7 @@ export async function createRun(db: Db, input: NewRun): Promise<{ run: RunRow; c
  * commit: the reconciler leaves the run alone for its grace time and re-queues it only if that
  * enqueue never happened (or was lost).
  */
-function runValues(input: NewRun) {
+export function runValues(input: NewRun) {
   return {
     id: input.id ?? uuidv7(),
     workflow: input.workflow,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startOAuthFakes } from '../helpers/oauth-fakes.ts';
+import { startOAuthFakes, writeProvidersFile } from '../helpers/oauth-fakes.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { launchChromium, screenshot } from './browser.ts';
 
@@ -42,20 +42,7 @@ beforeAll(async () => {
   });
   dir = mkdtempSync(join(tmpdir(), 'baton-browser-connections-'));
   mkdirSync(join(dir, 'workflows'));
-  const providers = join(dir, 'providers.yaml');
-  writeFileSync(
-    providers,
-    [
-      'providers:',
-      '  github:',
-      '    client_id: baton-browser',
-      '    client_secret: GH_CLIENT_SECRET',
-      `    authorize_url: ${fakes.provider.url}/login/oauth/authorize`,
-      `    token_url: ${fakes.provider.url}/login/oauth/access_token`,
-      `    api_url: ${fakes.api.url}`,
-      '',
-    ].join('\n'),
-  );
+  const providers = writeProvidersFile(dir, fakes, { id: 'baton-browser', secretName: 'GH_CLIENT_SECRET' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   serve = startCli(['serve'], {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, runCli, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startOAuthFakes } from '../helpers/oauth-fakes.ts';
+import { startOAuthFakes, writeProvidersFile } from '../helpers/oauth-fakes.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const CLIENT_SECRET = 'client-secret-e2e-5f3a9c';
@@ -96,20 +96,7 @@ describe('OAuth2 connections end to end', () => {
         '',
       ].join('\n'),
     );
-    const providers = join(dir, 'providers.yaml');
-    writeFileSync(
-      providers,
-      [
-        'providers:',
-        '  github:',
-        '    client_id: baton-e2e',
-        '    client_secret: GITHUB_CLIENT_SECRET',
-        `    authorize_url: ${fakes.provider.url}/login/oauth/authorize`,
-        `    token_url: ${fakes.provider.url}/login/oauth/access_token`,
-        `    api_url: ${fakes.api.url}`,
-        '',
-      ].join('\n'),
-    );
+    const providers = writeProvidersFile(dir, fakes, { id: 'baton-e2e', secretName: 'GITHUB_CLIENT_SECRET' });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = {

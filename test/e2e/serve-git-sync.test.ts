@@ -1,28 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signGithub } from '../../src/triggers/webhook-sign.ts';
 import { scratchEnv, startCli } from '../helpers/cli.ts';
+import { sayFlow as flow, git } from '../helpers/git.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const SECRET = 'git-hook-secret';
-const flow = (message: string) => `tasks:\n  say:\n    action: log\n    inputs: { message: "${message}" }\n`;
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@e',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@e',
-    },
-  }).trim();
-}
 
 interface Listing {
   workflows: { name: string; valid: boolean; version: string | null }[];

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { json, startServer } from './http-server.ts';
 
 /**
@@ -146,4 +148,27 @@ export async function startOAuthFakes(options: {
       await api.close();
     },
   };
+}
+
+/** Writes a BATON_OAUTH_FILE naming the fakes as provider `github`; returns its path. */
+export function writeProvidersFile(
+  dir: string,
+  fakes: { provider: { url: string }; api: { url: string } },
+  client: { id: string; secretName: string },
+): string {
+  const file = join(dir, 'providers.yaml');
+  writeFileSync(
+    file,
+    [
+      'providers:',
+      '  github:',
+      `    client_id: ${client.id}`,
+      `    client_secret: ${client.secretName}`,
+      `    authorize_url: ${fakes.provider.url}/login/oauth/authorize`,
+      `    token_url: ${fakes.provider.url}/login/oauth/access_token`,
+      `    api_url: ${fakes.api.url}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
 }

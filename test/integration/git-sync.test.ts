@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,25 +10,10 @@ import { loadConfig } from '../../src/config.ts';
 import { GitSync } from '../../src/git/sync.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { signGithub } from '../../src/triggers/webhook-sign.ts';
+import { sayFlow as flow, git } from '../helpers/git.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-const flow = (message: string) => `tasks:\n  say:\n    action: log\n    inputs: { message: "${message}" }\n`;
-
 const said = (text: string) => /message: "(\w+)"/.exec(text)?.[1];
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@e',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@e',
-    },
-  }).trim();
-}
 
 const roots: string[] = [];
 afterEach(() => {

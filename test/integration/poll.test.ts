@@ -2,23 +2,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.ts';
+import type { Store } from '../../src/store/db.ts';
 import { pollers, pollSeen, type RunRow, runs } from '../../src/store/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createTestStore } from '../helpers/db.ts';
 import { json, startServer } from '../helpers/http-server.ts';
 import { instanceFactory } from '../helpers/instances.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-let database: TestDatabase;
+let ctx: Awaited<ReturnType<typeof createTestStore>>;
 let store: Store;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  store = openStore({ databaseUrl: database.url, dataDir: '/nonexistent', max: 2 });
+  ctx = await createTestStore();
+  store = ctx.store;
 });
 afterAll(async () => {
-  await store?.close();
-  await database?.drop();
+  await ctx?.cleanup();
 });
 
 const runsOf = (workflow: string): Promise<RunRow[]> =>
@@ -66,7 +65,7 @@ steps:
 describe('pollers (Postgres)', () => {
   it('fire nothing on the first poll, then once per new item in order, across a restart and with two instances', async () => {
     const source = await feed(['a', 'b', 'c']);
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_POLL_TICK: '200ms' } });
     try {
       f.write('feed.yaml', poller('feed', source.url));
       const one = await f.start();
@@ -119,7 +118,7 @@ describe('pollers (Postgres)', () => {
 
   it('fire_existing: true starts a run for every item of the first poll', async () => {
     const source = await feed(['x', 'y']);
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_POLL_TICK: '200ms' } });
     try {
       f.write('eager.yaml', poller('eager', source.url, '    fire_existing: true'));
       const one = await f.start();
@@ -135,7 +134,7 @@ describe('pollers (Postgres)', () => {
 
   it('a failing poll backs off, shows on the poller status, and recovers', async () => {
     const source = await feed(['p']);
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_POLL_TICK: '200ms' } });
     try {
       f.write('flaky-feed.yaml', poller('flaky-feed', source.url, '    key: "item.id"'));
       const one = await f.start();
@@ -168,7 +167,7 @@ describe('pollers (Postgres)', () => {
   it('the new-releases example, pointed at a local server, announces each new release once', async () => {
     const releases = [{ id: 101, tag_name: 'v1.0.0', html_url: 'https://example.com/v1.0.0' }];
     const server = await startServer((_req, res) => json(res, 200, releases));
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_POLL_TICK: '200ms' } });
     try {
       const example = readFileSync(join(import.meta.dirname, '../../workflows/new-releases.yaml'), 'utf8');
       const local = example
@@ -194,7 +193,7 @@ describe('pollers (Postgres)', () => {
 
   it('takes over the lease of an instance that died holding it, once the lease expires', async () => {
     const source = await feed(['m']);
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_POLL_TICK: '200ms' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_POLL_TICK: '200ms' } });
     try {
       f.write('orphan.yaml', poller('orphan', source.url));
       // A dead instance's row: primed, lease held for 1.5 s more (database clock), never renewed.

@@ -1,23 +1,22 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/db.ts';
+import type { Store } from '../../src/store/db.ts';
 import { type RunRow, runs, scheduleBacklog } from '../../src/store/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createTestStore } from '../helpers/db.ts';
 import { instanceFactory } from '../helpers/instances.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Real Postgres, real clocks: schedules fire on wall-clock seconds, so these tests take seconds.
 
-let database: TestDatabase;
+let ctx: Awaited<ReturnType<typeof createTestStore>>;
 let store: Store;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  store = openStore({ databaseUrl: database.url, dataDir: '/nonexistent', max: 2 });
+  ctx = await createTestStore();
+  store = ctx.store;
 });
 afterAll(async () => {
-  await store?.close();
-  await database?.drop();
+  await ctx?.cleanup();
 });
 
 const runsOf = (workflow: string): Promise<RunRow[]> =>
@@ -45,7 +44,7 @@ describe('schedules across instances (Postgres)', () => {
   it('three schedulers on one database start exactly one run per second, each with its scheduled_at', async () => {
     // A generous grace: this test is about exactly once, so a loaded machine stalling all three
     // for a second or two must not turn a time into a missed one (catch-up is tested below).
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_SCHEDULE_GRACE: '5s' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_SCHEDULE_GRACE: '5s' } });
     try {
       f.write('tick.yaml', everySecond('tick', '      id: every-second'));
       const instances = await Promise.all([f.start(), f.start(), f.start()]);
@@ -85,7 +84,7 @@ describe('schedules across instances (Postgres)', () => {
 
   it('after 5 s with no scheduler: catchup none starts nothing missed, latest one run, all every time', async () => {
     // The default grace (2 s): times at most 2 s late are on time, older ones were missed.
-    const f = instanceFactory({ databaseUrl: database.url, env: { BATON_SCHEDULE_GRACE: '2s' } });
+    const f = instanceFactory({ databaseUrl: ctx.database.url, env: { BATON_SCHEDULE_GRACE: '2s' } });
     try {
       // overlap: allow, so catch-up runs are not skipped for each other; and one entry that
       // catches up through the queue, one run after the other
@@ -176,7 +175,7 @@ describe('schedules across instances (Postgres)', () => {
   }, 60_000);
 
   it('overlap: skip leaves times out while a slow run goes on; queue keeps every time and runs them one by one', async () => {
-    const f = instanceFactory({ databaseUrl: database.url });
+    const f = instanceFactory({ databaseUrl: ctx.database.url });
     try {
       const slow = (name: string, overlap: string) => `name: ${name}
 on:

@@ -94,28 +94,8 @@ export function DagSvg({ nodes, edges, id }: { nodes: GraphNode[]; edges: GraphE
         aria-label={`Task graph with ${nodes.length} task${nodes.length === 1 ? '' : 's'}`}
       >
         <defs>
-          <marker
-            id={marker}
-            viewBox="0 0 10 10"
-            refX="9"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0 0 L10 5 L0 10 z" class="dag-arrow" />
-          </marker>
-          <marker
-            id={`${marker}-cycle`}
-            viewBox="0 0 10 10"
-            refX="9"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0 0 L10 5 L0 10 z" class="dag-arrow-cycle" />
-          </marker>
+          <Arrowhead id={marker} class="dag-arrow" />
+          <Arrowhead id={`${marker}-cycle`} class="dag-arrow-cycle" />
         </defs>
         {laid.edges.map((e) => (
           <Edge edge={e} marker={marker} />
@@ -125,5 +105,22 @@ export function DagSvg({ nodes, edges, id }: { nodes: GraphNode[]; edges: GraphE
         ))}
       </svg>
     </div>
+  );
+}
+
+/** An edge's arrowhead, referenced by `marker-end` (one per edge style). */
+function Arrowhead(props: { id: string; class: string }) {
+  return (
+    <marker
+      id={props.id}
+      viewBox="0 0 10 10"
+      refX="9"
+      refY="5"
+      markerWidth="7"
+      markerHeight="7"
+      orient="auto"
+    >
+      <path d="M0 0 L10 5 L0 10 z" class={props.class} />
+    </marker>
   );
 }
