@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { REPO } from '../helpers/cli.ts';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type CliProcess, REPO, startCli } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** Debian's chromium (installed by .ci/run); another binary with BATON_TEST_CHROMIUM. */
 export const CHROMIUM = process.env.BATON_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -38,4 +39,30 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** `baton serve` with `env`, and a desktop-sized browser context whose base URL is its address. */
+export async function startServeFor(
+  browser: Browser,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ serve: CliProcess; context: BrowserContext; base: string }> {
+  const serve = startCli(['serve'], env);
+  const base = await waitFor(() => /Baton on (http:\/\/\S+)/.exec(serve.stderr())?.[1], {
+    timeoutMs,
+    message: 'baton serve did not start',
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: base });
+  context.setDefaultTimeout(timeoutMs);
+  return { serve, context, base };
+}
+
+/** Closes what startServeFor and launchChromium opened (any of them may be missing after a failed start). */
+export async function stopAll(parts: { context?: BrowserContext; browser?: Browser; serve?: CliProcess }) {
+  await parts.context?.close();
+  await parts.browser?.close();
+  if (parts.serve?.running()) {
+    parts.serve.signal('SIGTERM');
+    await parts.serve.done;
+  }
 }

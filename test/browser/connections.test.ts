@@ -1,14 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliProcess, startCli } from '../helpers/cli.ts';
+import type { CliProcess } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { freePort } from '../helpers/http-server.ts';
 import { startOAuthFakes, writeProvidersFile } from '../helpers/oauth-fakes.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-import { launchChromium, screenshot } from './browser.ts';
+import { launchChromium, screenshot, startServeFor, stopAll } from './browser.ts';
 
 /** Connect and Disconnect in a real browser, logged in with a token, against a local OAuth provider. */
 
@@ -21,16 +20,6 @@ let serve: CliProcess;
 let browser: Browser;
 let context: BrowserContext;
 let dir: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -45,34 +34,27 @@ beforeAll(async () => {
   const providers = writeProvidersFile(dir, fakes, { id: 'baton-browser', secretName: 'GH_CLIENT_SECRET' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  serve = startCli(['serve'], {
-    DATABASE_URL: database.url,
-    BATON_WORKFLOWS_DIR: join(dir, 'workflows'),
-    BATON_DATA_DIR: dir,
-    BATON_API_TOKENS: TOKEN,
-    BATON_MASTER_KEY: 'browser-connections-master-key',
-    BATON_SECRET_GH_CLIENT_SECRET: 'browser-client-secret',
-    BATON_OAUTH_FILE: providers,
-    BATON_PUBLIC_URL: base,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    BATON_LOG_LEVEL: 'warn',
-  });
-  await waitFor(() => /Baton on/.test(serve.stderr()), {
-    timeoutMs: SLOW,
-    message: 'baton serve did not start',
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: base });
-  context.setDefaultTimeout(SLOW);
+  ({ serve, context } = await startServeFor(
+    browser,
+    {
+      DATABASE_URL: database.url,
+      BATON_WORKFLOWS_DIR: join(dir, 'workflows'),
+      BATON_DATA_DIR: dir,
+      BATON_API_TOKENS: TOKEN,
+      BATON_MASTER_KEY: 'browser-connections-master-key',
+      BATON_SECRET_GH_CLIENT_SECRET: 'browser-client-secret',
+      BATON_OAUTH_FILE: providers,
+      BATON_PUBLIC_URL: base,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      BATON_LOG_LEVEL: 'warn',
+    },
+    SLOW,
+  ));
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  if (serve?.running()) {
-    serve.signal('SIGTERM');
-    await serve.done;
-  }
+  await stopAll({ context, browser, serve });
   await fakes?.close();
   await database?.drop();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliProcess, startCli } from '../helpers/cli.ts';
+import type { CliProcess } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { launchChromium, screenshot } from './browser.ts';
+import { launchChromium, screenshot, startServeFor, stopAll } from './browser.ts';
 
 /**
  * The pages in a real browser against a real `baton serve` (Postgres, in-process workers, API
@@ -33,31 +33,24 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'baton-browser-'));
   cpSync(FIXTURES, join(dir, 'workflows'), { recursive: true });
   marker = join(dir, 'flaky-marker');
-  serve = startCli(['serve'], {
-    DATABASE_URL: database.url,
-    BATON_WORKFLOWS_DIR: join(dir, 'workflows'),
-    BATON_DATA_DIR: dir,
-    BATON_API_TOKENS: TOKEN,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    BATON_LOG_LEVEL: 'warn',
-    FLAKY_MARKER: marker,
-  });
-  base = await waitFor(() => /Baton on (http:\/\/\S+)/.exec(serve.stderr())?.[1], {
-    timeoutMs: SLOW,
-    message: 'baton serve did not start',
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: base });
-  context.setDefaultTimeout(SLOW);
+  ({ serve, context, base } = await startServeFor(
+    browser,
+    {
+      DATABASE_URL: database.url,
+      BATON_WORKFLOWS_DIR: join(dir, 'workflows'),
+      BATON_DATA_DIR: dir,
+      BATON_API_TOKENS: TOKEN,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      BATON_LOG_LEVEL: 'warn',
+      FLAKY_MARKER: marker,
+    },
+    SLOW,
+  ));
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  if (serve?.running()) {
-    serve.signal('SIGTERM');
-    await serve.done;
-  }
+  await stopAll({ context, browser, serve });
   await database?.drop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
