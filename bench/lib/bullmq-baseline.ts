@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { cpuMeter, cpuSeconds, cpuSecondsByName } from './throughput-cpu.ts';
+import { cpuMeter, cpuSeconds, cpuSecondsByName, jitMeter } from './throughput-cpu.ts';
 
 const QUEUE = 'flow';
 
@@ -74,6 +74,8 @@ export interface BullmqResult {
   failed: number;
   /** CPU seconds per 1,000 flows of the timed phase, by process group. */
   cpuPer1000: Record<string, number>;
+  /** Of the worker processes' CPU in the timed phase, the share their JIT compiler threads used. */
+  jitShare: number;
 }
 
 /** Starts the worker processes, adds warm-up then timed flows, and cleans its keys up. */
@@ -117,10 +119,12 @@ export async function bullmqBaseline(options: BullmqOptions): Promise<BullmqResu
       redis: () => cpuSecondsByName('redis-server'),
       driver: () => (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     });
+    const jit = jitMeter(procs.map((p) => p.pid ?? -1));
     const started = Date.now();
     await batch(options.runs, options.warmup);
     await waitCompleted((options.warmup + options.runs) * 3);
     const used = cpu.stop();
+    const jitUsed = jit.stop();
     // The completed set is ordered by finish time: its newest entry is the last completion.
     const [last] = await queue.getJobs(['completed'], 0, 0, false);
     const finished = last?.finishedOn ?? Date.now();
@@ -129,7 +133,14 @@ export async function bullmqBaseline(options: BullmqOptions): Promise<BullmqResu
     const cpuPer1000 = Object.fromEntries(
       Object.entries(used).map(([k, v]) => [k, (v / options.runs) * 1000]),
     );
-    return { flows: options.runs, seconds, flowsPerSec: options.runs / seconds, failed, cpuPer1000 };
+    return {
+      flows: options.runs,
+      seconds,
+      flowsPerSec: options.runs / seconds,
+      failed,
+      cpuPer1000,
+      jitShare: jitUsed / (used.workers ?? Number.NaN),
+    };
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     await producer.close();

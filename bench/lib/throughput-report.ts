@@ -31,8 +31,15 @@ export function printThroughput(r: ThroughputResult): void {
       .join(', ')} (total ${Object.values(parts)
       .reduce((a, b) => a + b, 0)
       .toFixed(2)})`;
-  console.log(`CPU seconds per 1,000 runs, Baton: ${cpu(r.baton.cpuPer1000)}`);
-  if (r.bullmq) console.log(`CPU seconds per 1,000 flows, BullMQ: ${cpu(r.bullmq.cpuPer1000)}`);
+  const jit = (share: number, who: string) => `; JIT compiling: ${fmt(share * 100)}% of ${who}' CPU`;
+  console.log(
+    `CPU seconds per 1,000 runs, Baton: ${cpu(r.baton.cpuPer1000)}${jit(r.baton.jitShare, 'serve and the workers')}`,
+  );
+  if (r.bullmq)
+    console.log(
+      `CPU seconds per 1,000 flows, BullMQ: ${cpu(r.bullmq.cpuPer1000)}${jit(r.bullmq.jitShare, 'the workers')}`,
+    );
+  console.log(`(after a warm-up of ${r.warmup} runs and ${r.warmup} flows)`);
   const w = r.memory.samples[0]?.workers.length ?? 0;
   table(
     `Memory (RSS, MiB) as runs accumulate (${fmt(r.memory.seconds)} s for all ${r.memory.samples.at(-1)?.runs} runs)`,

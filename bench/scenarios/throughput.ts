@@ -3,7 +3,7 @@
  * `worker` processes with full history in Postgres, against BullMQ flows of the same shape on the
  * same Redis; then the RSS of those processes as the run count grows.
  *
- *   bun bench/scenarios/throughput.ts [--runs 20000] [--memory-runs 50000] [--concurrency 50] [--in-flight 64]
+ *   bun bench/scenarios/throughput.ts [--runs 20000] [--warmup 10000] [--memory-runs 50000] [--concurrency 50] [--in-flight 64]
  *
  * Order: the BullMQ baseline first (its own warm-up, then `runs` timed flows; its keys are deleted),
  * then Baton on a fresh database: warm-up, `runs` timed runs, then more runs until `memoryRuns`
@@ -14,7 +14,7 @@ import postgres from 'postgres';
 import { bullmqBaseline, deleteKeys } from '../lib/bullmq-baseline.ts';
 import { type Bench, openBench, REDIS_URL, rssMiB, waitUntil } from '../lib/cluster.ts';
 import { fmt, percentile } from '../lib/stats.ts';
-import { cpuMeter, cpuSeconds, cpuSecondsByName } from '../lib/throughput-cpu.ts';
+import { cpuMeter, cpuSeconds, cpuSecondsByName, jitMeter } from '../lib/throughput-cpu.ts';
 import { linearFit, makeDriver, verify, waitForRuns } from '../lib/throughput-parts.ts';
 import { printThroughput } from '../lib/throughput-report.ts';
 
@@ -28,7 +28,11 @@ tasks:
   c: { action: transform, depends_on: [a], inputs: { template: 1 } }
 `;
 const WORKERS = 2;
-const WARMUP = 1000;
+/**
+ * Runs (and BullMQ flows) before the timed phase. After 1,000 the JIT was still compiling: its
+ * threads used 30% of serve's and the workers' CPU through the whole 20,000-run timed phase.
+ */
+const WARMUP = 10_000;
 /** RSS is sampled every SAMPLE_STEP runs (finer than the 10k the growth is quoted per: RSS is noisy). */
 const SAMPLE_STEP = 5000;
 const PER = 10_000;
@@ -41,6 +45,8 @@ export interface ThroughputOptions {
   concurrency?: number;
   /** Triggers (or flow adds) outstanding at once. */
   inFlight?: number;
+  /** Runs (and BullMQ flows) before the timed phase (default WARMUP). */
+  warmup?: number;
   /** Skip the BullMQ baseline (for profiling Baton alone). */
   skipBaseline?: boolean;
 }
@@ -55,6 +61,7 @@ export interface MemorySample {
 
 export interface ThroughputResult {
   runs: number;
+  warmup: number;
   concurrency: number;
   inFlight: number;
   baton: {
@@ -66,8 +73,15 @@ export interface ThroughputResult {
     triggerP99Ms: number;
     /** CPU seconds per 1,000 runs of the timed phase, by process group. */
     cpuPer1000: Record<string, number>;
+    /** Of serve's and the workers' CPU in the timed phase, the share their JIT compiler threads used. */
+    jitShare: number;
   };
-  bullmq?: { flowsPerSec: number; seconds: number; cpuPer1000: Record<string, number> };
+  bullmq?: {
+    flowsPerSec: number;
+    seconds: number;
+    cpuPer1000: Record<string, number>;
+    jitShare: number;
+  };
   ratio?: number;
   goalMet?: boolean;
   memory: {
@@ -88,7 +102,8 @@ export interface ThroughputResult {
 
 export async function throughput(options: ThroughputOptions = {}): Promise<ThroughputResult> {
   const runs = options.runs ?? 20_000;
-  const memoryRuns = Math.max(options.memoryRuns ?? 50_000, WARMUP + runs);
+  const warmup = options.warmup ?? WARMUP;
+  const memoryRuns = Math.max(options.memoryRuns ?? 50_000, warmup + runs);
   const concurrency = options.concurrency ?? 50;
   const inFlight = options.inFlight ?? 64;
   const wallStart = performance.now();
@@ -100,7 +115,7 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
         workers: WORKERS,
         concurrency,
         runs,
-        warmup: WARMUP,
+        warmup,
         inFlight,
       });
 
@@ -156,8 +171,8 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
     };
 
     const memoryStart = performance.now();
-    await phase(WARMUP);
-    samples.push(await settled(WARMUP));
+    await phase(warmup);
+    samples.push(await settled(warmup));
 
     const cpu = cpuMeter({
       serve: () => cpuSeconds(serve.pid),
@@ -166,10 +181,12 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
       redis: () => cpuSecondsByName('redis-server'),
       driver: () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
     });
+    const jit = jitMeter([serve.pid, ...workers.map((w) => w.pid)]);
     driver.latencies.length = 0;
     const started = Date.now();
     await phase(runs);
     const used = cpu.stop();
+    const jitUsed = jit.stop();
     const [last] = await sql<{ at: Date }[]>`select max(finished_at) as at from runs`;
     const seconds = ((last?.at.getTime() ?? Date.now()) - started) / 1000;
     const latencies = driver.latencies;
@@ -184,8 +201,8 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
     // then the workers have run at full concurrency (the warm-up rarely fills them), so heaps are sized.
     const idle = samples.filter((s) => !s.underLoad);
     const steady =
-      idle.filter((s) => s.runs >= WARMUP + runs).length >= 2
-        ? idle.filter((s) => s.runs >= WARMUP + runs)
+      idle.filter((s) => s.runs >= warmup + runs).length >= 2
+        ? idle.filter((s) => s.runs >= warmup + runs)
         : idle;
     const fits = [
       linearFit(steady.map((s) => [s.runs, s.serve])),
@@ -209,6 +226,7 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
     const runsPerSec = runs / seconds;
     const result: ThroughputResult = {
       runs,
+      warmup,
       concurrency,
       inFlight,
       baton: {
@@ -218,12 +236,18 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
         triggerP50Ms: percentile(latencies, 50),
         triggerP99Ms: percentile(latencies, 99),
         cpuPer1000: Object.fromEntries(Object.entries(used).map(([k, v]) => [k, (v / runs) * 1000])),
+        jitShare: jitUsed / ((used.serve ?? 0) + (used.workers ?? 0)),
       },
       memory: { samples, steadyFrom, growthPer10k: growth, goalMet: memoryOk, seconds: memorySeconds },
       wallSeconds: (performance.now() - wallStart) / 1000,
     };
     if (bull) {
-      result.bullmq = { flowsPerSec: bull.flowsPerSec, seconds: bull.seconds, cpuPer1000: bull.cpuPer1000 };
+      result.bullmq = {
+        flowsPerSec: bull.flowsPerSec,
+        seconds: bull.seconds,
+        cpuPer1000: bull.cpuPer1000,
+        jitShare: bull.jitShare,
+      };
       result.ratio = runsPerSec / bull.flowsPerSec;
       result.goalMet = runsPerSec >= bull.flowsPerSec;
     }
@@ -250,6 +274,7 @@ if (import.meta.main) {
     options: {
       runs: { type: 'string' },
       'memory-runs': { type: 'string' },
+      warmup: { type: 'string' },
       concurrency: { type: 'string' },
       'in-flight': { type: 'string' },
       'skip-baseline': { type: 'boolean' },
@@ -259,6 +284,7 @@ if (import.meta.main) {
   const result = await throughput({
     runs: num(values.runs),
     memoryRuns: num(values['memory-runs']),
+    warmup: num(values.warmup),
     concurrency: num(values.concurrency),
     inFlight: num(values['in-flight']),
     skipBaseline: values['skip-baseline'] ?? false,
