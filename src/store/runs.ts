@@ -94,6 +94,7 @@ export async function markEnqueued(db: Db, runId: string): Promise<void> {
 /**
  * Takes the run if it is queued or running without a live lease, in one statement: bumps the fence,
  * so writes from any previous holder are rejected from now on. Undefined when it is not claimable.
+ * Returns the whole row (a second statement): workers use claimRuns.
  */
 export async function claimRun(
   db: Db,
@@ -101,49 +102,68 @@ export async function claimRun(
   owner: string,
   leaseMs: number,
 ): Promise<RunRow | undefined> {
-  const [row] = await claimRuns(db, [runId], owner, leaseMs);
-  return row;
+  const [claimed] = await claimRuns(db, [runId], owner, leaseMs);
+  return claimed ? getRun(db, claimed.id) : undefined;
 }
 
-/** The claim, built and prepared once per database handle (drizzle renders it only once then). */
-function claimQuery(db: Db) {
-  return (
-    hotDb(db)
-      .update(runs)
-      .set({
-        leaseOwner: sql`${sql.placeholder('owner')}`,
-        leaseExpiresAt: sql`now() + (${sql.placeholder('leaseMs')}::double precision * interval '1 millisecond')`,
-        fence: sql`${runs.fence} + 1`,
-        status: 'running',
-        startedAt: sql`coalesce(${runs.startedAt}, now())`,
-      })
-      // The ids as one text parameter: one statement for any batch size.
-      .where(
-        and(
-          sql`${runs.id} = any(string_to_array(${sql.placeholder('ids')}, ',')::uuid[])`,
-          inArray(runs.status, ACTIVE),
-          leaseFree(),
-        ),
-      )
-      .returning()
-      .prepare('baton_claim_runs')
-  );
+/** What a worker needs of a run it has just claimed. */
+export interface ClaimedRun {
+  id: string;
+  /** The fence after the claim: every write of this holder carries it. */
+  fence: number;
+  versionId: string;
+  trigger: unknown;
+  parentRunId: string | null;
 }
 
-const claimQueries = new WeakMap<Db, ReturnType<typeof claimQuery>>();
+// The ids as one text parameter: one statement (one prepared plan) for any batch size. Only the
+// columns a worker reads come back: the whole row cost more to decode than the claim to run.
+const claimSql = renderedOnce(
+  (owner: string, leaseMs: number, ids: string) => sql`
+    update ${runs} set
+      lease_owner = ${owner},
+      lease_expires_at = now() + (${leaseMs}::double precision * interval '1 millisecond'),
+      fence = ${runs.fence} + 1,
+      status = 'running',
+      started_at = coalesce(${runs.startedAt}, now())
+    where ${runs.id} = any(string_to_array(${ids}, ',')::uuid[])
+      and ${runs.status} in ('queued', 'running')
+      and (${runs.leaseOwner} is null or ${runs.leaseExpiresAt} < now())
+    returning ${runs.id} as id, ${runs.fence} as fence, ${runs.versionId} as version_id,
+              ${runs.trigger} as trigger, ${runs.parentRunId} as parent_run_id`,
+);
+
+/** The UPDATE of claimRuns (exported so tests can check its plan). */
+export function claimStatement(owner: string, runIds: string[], leaseMs: number): SQL {
+  return claimSql(owner, leaseMs, runIds.join(','));
+}
 
 /**
  * Takes every claimable run of `runIds` (a worker's batch of queue messages) in one statement:
  * lease to `owner`, fence bumped, status running.
  */
-export async function claimRuns(db: Db, runIds: string[], owner: string, leaseMs: number): Promise<RunRow[]> {
+export async function claimRuns(
+  db: Db,
+  runIds: string[],
+  owner: string,
+  leaseMs: number,
+): Promise<ClaimedRun[]> {
   if (runIds.length === 0) return [];
-  let query = claimQueries.get(db);
-  if (!query) {
-    query = claimQuery(db);
-    claimQueries.set(db, query);
-  }
-  return query.execute({ ids: runIds.join(','), owner, leaseMs });
+  const result = await hotDb(db).execute(claimStatement(owner, runIds, leaseMs));
+  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+    id: string;
+    fence: number;
+    version_id: string;
+    trigger: unknown;
+    parent_run_id: string | null;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    fence: Number(r.fence),
+    versionId: r.version_id,
+    trigger: r.trigger,
+    parentRunId: r.parent_run_id,
+  }));
 }
 
 /** Status of each run that exists, by id. */

@@ -7,8 +7,14 @@ import { sleep } from '../plugins/abort.ts';
 import type { ActionEnvironment, AnyAction, ConnectionAccess } from '../plugins/define-action.ts';
 import type { Queue, QueueMessage } from '../queue/queue.ts';
 import type { Db } from '../store/db.ts';
-import { claimRuns, type Lease, releaseRun, renewLeases, runStatuses } from '../store/runs.ts';
-import type { RunRow } from '../store/schema.ts';
+import {
+  type ClaimedRun,
+  claimRuns,
+  type Lease,
+  releaseRun,
+  renewLeases,
+  runStatuses,
+} from '../store/runs.ts';
 import { storeSink } from '../store/store-sink.ts';
 import { type Checkpoint, loadCheckpoint } from '../store/task-runs.ts';
 import { getVersionCached } from '../store/versions.ts';
@@ -139,7 +145,7 @@ export class Worker {
       }
     }
     if (fresh.length === 0) return;
-    let rows: RunRow[];
+    let rows: ClaimedRun[];
     try {
       rows = await claimRuns(
         this.options.db,
@@ -156,7 +162,7 @@ export class Worker {
     const started = fresh.filter((m) => claimed.has(m.runId));
     // Restart the entries' idle clocks now that the leases start, so the two expire together.
     if (started.length > 0) await this.options.queue.touch(this.id, started).catch(() => {});
-    for (const message of started) this.begin(message, claimed.get(message.runId) as RunRow);
+    for (const message of started) this.begin(message, claimed.get(message.runId) as ClaimedRun);
     const missed = fresh.filter((m) => !claimed.has(m.runId));
     if (missed.length === 0) return;
     // Finished (or never existed): the message is done. Otherwise the run is under a live lease:
@@ -174,7 +180,7 @@ export class Worker {
     }
   }
 
-  private begin(message: QueueMessage, row: RunRow): void {
+  private begin(message: QueueMessage, row: ClaimedRun): void {
     const lease: Lease = { runId: row.id, owner: this.id, fence: row.fence };
     const controller = new AbortController();
     const flight: InFlight = { message, lease, controller, done: Promise.resolve(), released: false };
@@ -185,7 +191,7 @@ export class Worker {
     });
   }
 
-  private async execute(flight: InFlight, row: RunRow): Promise<void> {
+  private async execute(flight: InFlight, row: ClaimedRun): Promise<void> {
     const { db, queue } = this.options;
     const { lease, controller } = flight;
     try {

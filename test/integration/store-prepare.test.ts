@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hotDb, openStore, type Store } from '../../src/store/db.ts';
-import { finishStatement, getRun, renewStatement } from '../../src/store/runs.ts';
+import { claimStatement, finishStatement, getRun, renewStatement } from '../../src/store/runs.ts';
 import { taskRowsStatement } from '../../src/store/task-runs.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -61,6 +61,7 @@ it("the hot path's batch statements keep generic plans that find rows by key eve
       'task results': taskRowsStatement([{ ...row, action: 'work', status: 'succeeded' }]),
       'run finishes': finishStatement([{ ...row, status: 'succeeded' }]),
       heartbeat: renewStatement('w', [lease], 30_000),
+      claims: claimStatement('w', [lease.runId], 30_000),
     };
     for (const [what, statement] of Object.entries(statements)) {
       const result = await hot.execute(sql`explain ${statement}`);

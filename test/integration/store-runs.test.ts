@@ -356,8 +356,17 @@ describe('claimRuns', () => {
 
     const rows = await claimRuns(db, [free.id, held.id, done.id, free2.id], 'worker-b', 30_000);
     expect(rows.map((r) => r.id).sort()).toEqual([free.id, free2.id].sort());
-    for (const row of rows)
-      expect(row).toMatchObject({ leaseOwner: 'worker-b', fence: 1, status: 'running' });
+    // What a worker needs to run it, the trigger decoded from its JSON.
+    for (const row of rows) {
+      expect(row).toEqual({
+        id: row.id,
+        fence: 1,
+        versionId: free.versionId,
+        trigger: free.trigger,
+        parentRunId: null,
+      });
+      expect(await getRun(db, row.id)).toMatchObject({ leaseOwner: 'worker-b', fence: 1, status: 'running' });
+    }
     const statuses = await runStatuses(db, [
       free.id,
       held.id,
