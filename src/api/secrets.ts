@@ -114,12 +114,14 @@ export function registerSecretRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   });
 }
 
+const redactors = new WeakMap<object, Redactor>();
+
 /**
  * Last line of defence for the API: any secret value (or its encoded forms) in a JSON answer is
  * masked, even one stored before the secret existed. Values already masked at write time pass as they are.
  */
 export function redactResponses(deps: ApiDeps): MiddlewareHandler {
-  return async (c, next) => {
+  return async function redactSecrets(c, next) {
     await next();
     if (!c.res.headers.get('content-type')?.includes('application/json')) return;
     const values = await (deps.secretSource?.all() ?? Promise.resolve(secretsFromEnv(process.env))).catch(
@@ -127,7 +129,13 @@ export function redactResponses(deps: ApiDeps): MiddlewareHandler {
       () => secretsFromEnv(process.env),
     );
     if (Object.keys(values).length === 0) return;
-    const redactor = new Redactor(Object.values(values));
+    // The source hands out the same object until its values change; making a Redactor (every
+    // encoded form of every secret) for each response cost more than masking the response.
+    let redactor = redactors.get(values);
+    if (!redactor) {
+      redactor = new Redactor(Object.values(values));
+      redactors.set(values, redactor);
+    }
     const text = await c.res.clone().text();
     const masked = redactor.text(text);
     if (masked === text) return;

@@ -71,5 +71,14 @@ describe('secrets API', () => {
     const res = await ctx.call('GET', `/api/runs/${id}`);
     expect(res.status).toBe(200);
     expect(res.body.run.trigger.inputs).toEqual({ raw: '***', b64: '***', url: '?k=***', env: '***' });
+
+    // A secret added later is masked from then on (answers do not keep the old set of values).
+    await ctx.call('PUT', '/api/secrets/LATER_KEY', { value: 'later-secret-value-123' });
+    await ctx.store.db
+      .update(runs)
+      .set({ trigger: { type: 'api', inputs: { raw: VALUE, later: 'later-secret-value-123' } } })
+      .where(eq(runs.id, id));
+    const again = await ctx.call('GET', `/api/runs/${id}`);
+    expect(again.body.run.trigger.inputs).toEqual({ raw: '***', later: '***' });
   });
 });
