@@ -86,7 +86,9 @@ const scenarios: Scenario[] = [
     name: 'throughput',
     title: '2 + 6. end-to-end throughput vs BullMQ, memory',
     run: async () =>
-      (await external('throughput.ts', 'throughput'))(quick ? { runs: 1000, warmup: 1000, memoryRuns: 2000 } : {}),
+      (await external('throughput.ts', 'throughput'))(
+        quick ? { runs: 1000, warmup: 1000, memoryRuns: 2000 } : {},
+      ),
     goals: ['throughput: 3-task runs/s ≥ BullMQ flows/s', 'memory: no growth beyond noise over 50,000 runs'],
   },
   {
