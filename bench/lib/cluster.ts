@@ -10,8 +10,9 @@ export const REPO = resolve(import.meta.dirname, '../..');
 const BUN = join(REPO, 'node_modules/.bin/bun');
 export const ADMIN_URL = process.env.DATABASE_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-/** Where serve and workers write Bun CPU profiles (markdown), when set. */
+/** Where serve and workers write Bun CPU profiles, when set: markdown, or Chrome's JSON format with BENCH_PROFILE_FORMAT=json. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const PROFILE_FLAG = process.env.BENCH_PROFILE_FORMAT === 'json' ? '--cpu-prof' : '--cpu-prof-md';
 
 export interface Proc {
   child: ChildProcess;
@@ -62,7 +63,7 @@ export async function openBench(workflows: Record<string, string>): Promise<Benc
 
   const start = (args: string[], extra: Record<string, string>): Proc => {
     const profile = PROFILE_DIR
-      ? { BUN_OPTIONS: `--cpu-prof-md --cpu-prof-interval=250 --cpu-prof-dir=${PROFILE_DIR}` }
+      ? { BUN_OPTIONS: `${PROFILE_FLAG} --cpu-prof-interval=250 --cpu-prof-dir=${PROFILE_DIR}` }
       : {};
     const child = spawn(BUN, [join(REPO, 'src/cli.ts'), ...args], {
       cwd: REPO,
