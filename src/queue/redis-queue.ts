@@ -54,6 +54,7 @@ export class RedisQueue implements Queue {
   private lastConnectionError: Error | undefined;
   private readonly closing = new AbortController();
   private readonly ackBatch: (id: string) => Promise<undefined>;
+  private readonly enqueueBatch: (runId: string) => Promise<undefined>;
 
   constructor(options: RedisQueueOptions, ownsMain = false) {
     this.redis = options.redis;
@@ -65,6 +66,10 @@ export class RedisQueue implements Queue {
       enableAutoPipelining: false,
     });
     this.ackBatch = batcher((ids: string[]) => this.ackIds(ids), { maxBatch: 500, concurrency: 1 });
+    this.enqueueBatch = batcher((runIds: string[]) => this.addRuns(runIds), {
+      maxBatch: 500,
+      concurrency: 2,
+    });
     const remember = (err: Error) => {
       this.lastConnectionError = err;
     };
@@ -78,8 +83,22 @@ export class RedisQueue implements Queue {
     return new RedisQueue({ redis: new Redis(url, redisClientOptions), prefix, maxLen }, true);
   }
 
+  /** Runs committed together (one group-committed INSERT) are added by one command. */
   async enqueue(runId: string): Promise<void> {
-    await this.guard(() => this.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', 'runId', runId));
+    await this.guard(() => this.enqueueBatch(runId));
+  }
+
+  /**
+   * One XADD per run, in order. Several go through one script call: a command each cost the
+   * client about 8 µs (its command object, promise, tracing and reply), the script 3 µs a run.
+   */
+  private async addRuns(runIds: string[]): Promise<undefined[]> {
+    if (runIds.length === 1) {
+      await this.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', 'runId', runIds[0] as string);
+    } else {
+      await this.redis.eval(ENQUEUE_SCRIPT, 1, this.key, this.maxLen, ...runIds);
+    }
+    return runIds.map(() => undefined);
   }
 
   async claim(
@@ -255,6 +274,13 @@ export class RedisQueue implements Queue {
     return new QueueUnavailableError(`queue: Redis at ${where} is unreachable (${why})`, { cause: err });
   }
 }
+
+/** XADD of each run id after the first argument (the approximate length cap), in order. */
+const ENQUEUE_SCRIPT = `
+for i = 2, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'runId', ARGV[i])
+end
+return #ARGV - 1`;
 
 /**
  * Refreshes idle time only for entries this consumer still owns: a bare XCLAIM would steal back

@@ -40,6 +40,35 @@ describe('RedisQueue', () => {
     expect(await q.claim('a', 10, FRESH)).toEqual([]);
   });
 
+  it('adds runs enqueued together with one command, in the order they came', async () => {
+    const client = new Redis(REDIS_TEST_URL, redisClientOptions);
+    const commands: string[] = [];
+    const xadd = client.xadd.bind(client);
+    const evaluate = client.eval.bind(client);
+    client.xadd = ((...args: Parameters<typeof xadd>) => {
+      commands.push('xadd');
+      return xadd(...args);
+    }) as typeof client.xadd;
+    client.eval = ((...args: Parameters<typeof evaluate>) => {
+      commands.push('eval');
+      return evaluate(...args);
+    }) as typeof client.eval;
+    const q = new RedisQueue({ redis: client, prefix });
+    try {
+      const ids = Array.from({ length: 50 }, (_, i) => `run-${i}`);
+      await Promise.all(ids.map((id) => q.enqueue(id)));
+      expect(commands).toEqual(['eval']);
+      expect((await q.claim('a', 100, FRESH)).map((m) => m.runId)).toEqual(ids);
+      // One run alone is a plain XADD.
+      await q.enqueue('run-alone');
+      expect(commands).toEqual(['eval', 'xadd']);
+      expect((await q.claim('a', 100, FRESH)).map((m) => m.runId)).toEqual(['run-alone']);
+    } finally {
+      await q.close();
+      client.disconnect();
+    }
+  });
+
   it('tells when the oldest entry no consumer has received was added (entry ids are Redis time)', async () => {
     const q = open();
     expect(await q.oldestWaiting()).toBeUndefined(); // no stream yet
