@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Logger } from '../log.ts';
 
@@ -28,14 +28,16 @@ export function requestLog({
     let id = c.req.header('X-Request-Id');
     if (!id || id.length > 128 || /[^\w\-=]/.test(id)) id = crypto.randomUUID();
     c.set('requestId', id);
-    c.header('X-Request-Id', id);
     const log = lazyChild(logger, () => ({ reqId: c.get('requestId') }));
     c.set('log', log);
     let failed = false;
     try {
       await next();
+      // Set on the answer once it exists: set before, hono keeps a Headers object per request for it.
+      setHeader(c, 'X-Request-Id', id);
     } catch (err) {
       failed = true;
+      c.header('X-Request-Id', id);
       throw err;
     } finally {
       const status = failed ? 500 : c.res.status;
@@ -51,6 +53,15 @@ export function requestLog({
       else if (logger.isLevelEnabled('info')) log.info(line, 'request');
     }
   };
+}
+
+/** Sets a header on the answer in place; one with immutable headers is copied (what c.header does). */
+function setHeader(c: Context, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
 }
 
 /**

@@ -17,6 +17,8 @@ function makeApp() {
   app.get('/boom', () => {
     throw new Error('kaput');
   });
+  // Response.redirect's headers are immutable.
+  app.get('/elsewhere', () => Response.redirect('https://example.com/', 302));
   app.onError((_err, c) => c.json({ error: { code: 'internal' } }, 500));
   const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   return { app, lines, parsed };
@@ -86,6 +88,14 @@ describe('requestLog', () => {
     const [created, access] = parsed();
     expect(created).toMatchObject({ msg: 'run created', runId: 'run-123', reqId: 'r-9' });
     expect(access).toMatchObject({ msg: 'request', runId: 'run-123', reqId: 'r-9', status: 201 });
+  });
+
+  it('gives an answer with immutable headers a request id too', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/elsewhere');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://example.com/');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('logs server errors at error level', async () => {
