@@ -74,7 +74,7 @@ const scenarios: Scenario[] = [
     title: '1 + 4. webhook ingest and trigger-to-first-task latency',
     run: async () =>
       (await external('ingest.ts', 'ingest'))(
-        quick ? { rates: [500, 1000], seconds: 3, latencySeconds: 3 } : {},
+        quick ? { rates: [500, 1000], seconds: 3, warmupSeconds: 2, latencySeconds: 3 } : {},
       ),
     goals: [
       'ingest: p99 at 2,000 req/s (< 5 ms)',

@@ -1,7 +1,7 @@
 /**
  * Issue 5, scenarios 1 and 4: webhook ingest under open-loop load, and trigger-to-first-task latency.
  *
- *   bun bench/scenarios/ingest.ts [--rates 500,1000,2000,5000] [--seconds 10] [--latency-seconds 10]
+ *   bun bench/scenarios/ingest.ts [--rates 500,1000,2000,5000] [--seconds 10] [--warmup-seconds 10] [--latency-seconds 10]
  *
  * Scenario 1: one `baton serve` and NO workers, so what is measured is ingest alone (verify, parse,
  * commit the run, enqueue, answer 202); the runs just queue. The reconciler is slowed to once an
@@ -9,7 +9,9 @@
  * the backlog while the next rate is measured. The load comes from a separate process
  * (bench/lib/loadgen.ts), open loop. After each rate every 202's run id is looked up in `runs`.
  * Baseline, same rates, same generator: a bare Bun.serve that checks the same signature and answers
- * 202 with no database (bench/lib/ingest-bare.ts).
+ * 202 with no database (bench/lib/ingest-bare.ts). Both servers first take --warmup-seconds of load
+ * at 1,000 req/s (at most the highest rate), not measured: a fresh process compiles its code for
+ * the first several thousand requests, and the first rate measured used to pay for it.
  *
  * Scenario 4: a fresh database, one serve and 2 workers; open-loop load at half the highest rate
  * sustained in scenario 1 (at least 100/s) for --latency-seconds; latency = started_at of the
@@ -75,6 +77,8 @@ export interface BatonRateFigures extends RateFigures {
 
 export interface IngestResult {
   seconds: number;
+  /** Seconds of unmeasured load each server took first. */
+  warmupSeconds: number;
   bare: RateFigures[];
   baton: BatonRateFigures[];
   /** Highest tested rate Baton sustained with p99 under 10 ms, null when none. */
@@ -179,7 +183,7 @@ async function notEnqueued(sql: postgres.Sql, redis: Redis, prefix: string): Pro
   return (row?.n ?? 0) - (await redis.xlen(`${prefix}:runs`));
 }
 
-async function scenarioIngest(rates: number[], seconds: number) {
+async function scenarioIngest(rates: number[], seconds: number, warmupSeconds: number) {
   const bare: RateFigures[] = [];
   const baton: BatonRateFigures[] = [];
   const bareServer = await startBare(SECRET);
@@ -191,6 +195,11 @@ async function scenarioIngest(rates: number[], seconds: number) {
       BATON_SECRET_BENCH_HOOK: SECRET,
       BATON_RECONCILE_INTERVAL: '1h',
     });
+    if (warmupSeconds > 0) {
+      const rate = Math.min(1000, Math.max(...rates));
+      for (const target of [`${bareServer.url}/hooks/hook`, `${url}/hooks/hook`])
+        await runLoadgen({ url: target, secret: SECRET, rate, seconds: warmupSeconds });
+    }
     for (const rate of rates) {
       bare.push((await measureRate(`${bareServer.url}/hooks/hook`, bareServer.pid, rate, seconds)).figures);
       const before = await commits(sql);
@@ -361,7 +370,8 @@ export function printIngest(result: IngestResult): void {
   });
   table(
     `Webhook ingest (issue 5 §1): open loop from a separate process, ${result.seconds} s per rate, 1 serve and no ` +
-      'workers (runs only queue); latency from the time each request was due, in ms. Baseline measured in the ' +
+      `workers (runs only queue), after ${result.warmupSeconds} s of unmeasured load on each server; latency ` +
+      'from the time each request was due, in ms. Baseline measured in the ' +
       'same run: a bare Bun.serve that checks the same GitHub signature and answers 202 with no database; ' +
       'ratio = Baton p99 ÷ bare p99.',
     [
@@ -424,11 +434,12 @@ export function printIngest(result: IngestResult): void {
 }
 
 export async function ingest(
-  options: { rates?: number[]; seconds?: number; latencySeconds?: number } = {},
+  options: { rates?: number[]; seconds?: number; warmupSeconds?: number; latencySeconds?: number } = {},
 ): Promise<IngestResult> {
   const rates = options.rates ?? [500, 1000, 2000, 5000];
   const seconds = options.seconds ?? 10;
-  const { bare, baton } = await scenarioIngest(rates, seconds);
+  const warmupSeconds = options.warmupSeconds ?? 10;
+  const { bare, baton } = await scenarioIngest(rates, seconds, warmupSeconds);
   const sustained = baton.filter((b) => b.sustained).map((b) => b.rate);
   const highestSustained = sustained.length > 0 ? Math.max(...sustained) : null;
   const latencyRate = Math.max(100, Math.floor((highestSustained ?? Math.min(...rates)) / 2));
@@ -439,6 +450,7 @@ export async function ingest(
   const latency = await scenarioLatency(latencyRate, options.latencySeconds ?? 10, basis);
   const result: IngestResult = {
     seconds,
+    warmupSeconds,
     bare,
     baton,
     highestSustained,
@@ -454,6 +466,7 @@ if (import.meta.main) {
     options: {
       rates: { type: 'string', default: '500,1000,2000,5000' },
       seconds: { type: 'string', default: '10' },
+      'warmup-seconds': { type: 'string', default: '10' },
       'latency-seconds': { type: 'string', default: '10' },
     },
   });
@@ -461,6 +474,7 @@ if (import.meta.main) {
   await ingest({
     rates: values.rates.split(',').map(Number),
     seconds: Number(values.seconds),
+    warmupSeconds: Number(values['warmup-seconds']),
     latencySeconds: Number(values['latency-seconds']),
   });
   console.log(`\ningest bench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
