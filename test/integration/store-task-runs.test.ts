@@ -5,7 +5,6 @@ import type { Db } from '../../src/store/db.ts';
 import { withFence } from '../../src/store/fence.ts';
 import {
   claimRun,
-  claimRuns,
   createRun,
   finishRunBatched,
   finishStatement,
@@ -28,7 +27,6 @@ import {
   taskRowsStatement,
 } from '../../src/store/task-runs.ts';
 import { upsertVersion } from '../../src/store/versions.ts';
-import { uuidv7 } from '../../src/util/ids.ts';
 import { createTestStore } from '../helpers/db.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { makeWorkflow } from '../helpers/workflow.ts';
@@ -506,17 +504,16 @@ describe('batch statements on a large runs table', () => {
 });
 
 describe('run row updates', () => {
-  // This backend's own counts (not yet flushed to the shared statistics), so other test files
-  // cannot disturb them; compared before and after, since earlier transactions may be in them.
-  const counts = async (tx: Db) => {
-    const result = await tx.execute(sql`
-      select n_tup_upd::int as upd, n_tup_hot_upd::int as hot
-      from pg_stat_xact_user_tables where relname = 'runs'`);
-    const [row] = result as unknown as { upd: number; hot: number }[];
-    return row ?? { upd: 0, hot: 0 };
-  };
-
   it('a claim and a heartbeat are HOT updates (no index entries); a finish is not', async () => {
+    // This backend's own counts (not yet flushed to the shared statistics), so other test files
+    // cannot disturb them; compared before and after, since earlier transactions may be in them.
+    const counts = async (tx: Db) => {
+      const result = await tx.execute(sql`
+        select n_tup_upd::int as upd, n_tup_hot_upd::int as hot
+        from pg_stat_xact_user_tables where relname = 'runs'`);
+      const [row] = result as unknown as { upd: number; hot: number }[];
+      return row ?? { upd: 0, hot: 0 };
+    };
     const { run } = await createRun(db, {
       workflow: 'tasks-test',
       versionId,
@@ -539,24 +536,6 @@ describe('run row updates', () => {
       await t.update(runs).set({ status: 'succeeded', finishedAt: sql`now()` }).where(eq(runs.id, run.id));
       // finished_at leaves the runs_unfinished index: that one must touch the indexes.
       expect(await delta()).toEqual({ upd: 3, hot: 2 });
-    });
-  });
-
-  it('a batch of claims stays HOT: their pages keep room for the new row versions', async () => {
-    // 60 fresh runs written together fill their pages as far as the fillfactor lets them; one
-    // claim statement then takes them all. At fillfactor 70 about half of them found no room.
-    const ids = Array.from({ length: 60 }, () => uuidv7());
-    await db.execute(sql`
-      insert into ${runs} (id, workflow, version_id, trigger_type, trigger)
-      select x.id, 'tasks-test', ${versionId}::uuid, 'manual', '{"type":"manual"}'::jsonb
-      from unnest(${`{${ids.join(',')}}`}::uuid[]) as x(id)`);
-    await db.transaction(async (tx) => {
-      const t = tx as unknown as Db;
-      const before = await counts(t);
-      const claimed = await claimRuns(t, ids, 'worker-batch', 30_000);
-      expect(claimed).toHaveLength(60);
-      const after = await counts(t);
-      expect({ upd: after.upd - before.upd, hot: after.hot - before.hot }).toEqual({ upd: 60, hot: 60 });
     });
   });
 
