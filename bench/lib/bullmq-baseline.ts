@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlowProducer, Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
+import { deleteKeys } from './redis-keys.ts';
 import { cpuMeter, cpuSeconds, cpuSecondsByName, jitMeter } from './throughput-cpu.ts';
 
 const QUEUE = 'flow';
@@ -30,23 +30,6 @@ export function redisOptions(url: string) {
     db: Number(u.pathname.slice(1) || 0),
     maxRetriesPerRequest: null,
   };
-}
-
-/** Deletes every key under `prefix:` (SCAN, never KEYS). */
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl);
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
 }
 
 /** Runs `count` calls of `fn(i)` with at most `inFlight` outstanding. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { openStore, type Store } from '../../src/store/db.ts';
+import { deleteKeys } from './redis-keys.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 const BUN = join(REPO, 'node_modules/.bin/bun');
@@ -115,6 +116,8 @@ export async function openBench(workflows: Record<string, string>): Promise<Benc
       const a = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists "${database}" with (force)`);
       await a.end();
+      // The queue's stream: an ingest pass leaves up to 100,000 entries in it.
+      await deleteKeys(REDIS_URL, prefix);
     },
   };
 }

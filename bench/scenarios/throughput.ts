@@ -13,8 +13,8 @@
  */
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { bullmqBaseline, deleteKeys } from '../lib/bullmq-baseline.ts';
-import { type Bench, openBench, REDIS_URL, rssMiB, waitUntil } from '../lib/cluster.ts';
+import { bullmqBaseline } from '../lib/bullmq-baseline.ts';
+import { openBench, REDIS_URL, rssMiB, waitUntil } from '../lib/cluster.ts';
 import { fmt, percentile } from '../lib/stats.ts';
 import { cpuMeter, cpuSeconds, cpuSecondsByName, jitMeter } from '../lib/throughput-cpu.ts';
 import { linearFit, makeDriver, verify, waitForRuns } from '../lib/throughput-parts.ts';
@@ -123,7 +123,7 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
     if (closed) return;
     closed = true;
     await sql.end();
-    await closeBench(bench);
+    await bench.close();
   };
   try {
     const { url, proc: serve } = await bench.serve();
@@ -275,11 +275,6 @@ export async function throughput(options: ThroughputOptions = {}): Promise<Throu
 function nextBoundary(samples: MemorySample[]): number {
   const lastRuns = (samples.at(-1) as MemorySample).runs;
   return lastRuns + SAMPLE_STEP;
-}
-
-async function closeBench(bench: Bench): Promise<void> {
-  await bench.close();
-  await deleteKeys(REDIS_URL, bench.prefix).catch(() => 0);
 }
 
 if (import.meta.main) {
