@@ -19,6 +19,7 @@ function serveBare(secret: string): string {
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
+    development: false, // as Baton's serve runs
     async fetch(req) {
       if (req.method !== 'POST') return new Response('not found', { status: 404 });
       const body = new Uint8Array(await req.arrayBuffer());

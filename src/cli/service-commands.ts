@@ -111,7 +111,14 @@ export async function serveCommand(): Promise<number> {
     triggers: true,
   });
   const app = createApp(runtime);
-  const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch });
+  // Bun's development mode (its default unless NODE_ENV=production) answers an error that escapes
+  // the app with a page of stack traces; the app's own error handler answers every error instead.
+  const server = Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    development: false,
+    fetch: app.fetch,
+  });
   const where = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`;
   stderrLog(
     'info',
