@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGithub } from '../../src/triggers/webhook-sign.ts';
 import { type CliProcess, startCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { REDIS_TEST_URL, testPrefix } from '../helpers/redis.ts';
+import { dropTestPrefix, REDIS_TEST_URL, testPrefix } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const SECRET = 'e2e-webhook-secret';
@@ -37,10 +37,11 @@ describe('baton serve + baton worker on Postgres and Redis', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(workflows);
     writeFileSync(join(workflows, 'flow.yaml'), flow('v1', counter));
+    const prefix = testPrefix();
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL: REDIS_TEST_URL,
-      BATON_QUEUE_PREFIX: testPrefix(),
+      BATON_QUEUE_PREFIX: prefix,
       BATON_WORKFLOWS_DIR: workflows,
       BATON_DATA_DIR: dir,
       BATON_SECRET_GH_HOOK: SECRET,
@@ -117,6 +118,7 @@ describe('baton serve + baton worker on Postgres and Redis', () => {
     } finally {
       for (const p of procs) p.signal('SIGKILL');
       await Promise.all(procs.map((p) => p.done));
+      await dropTestPrefix(prefix);
     }
   });
 });

@@ -10,7 +10,7 @@ import { runs, taskRuns } from '../../src/store/schema.ts';
 import { loadWorkflowFile } from '../../src/workflow/loader.ts';
 import type { Workflow } from '../../src/workflow/types.ts';
 import { type CliProcess, REPO, startCli } from './cli.ts';
-import { REDIS_TEST_URL, testPrefix } from './redis.ts';
+import { dropTestPrefix, REDIS_TEST_URL, testPrefix } from './redis.ts';
 
 export const PIPELINE = join(REPO, 'test/fixtures/workflows/chaos/pipeline.yaml');
 
@@ -66,6 +66,8 @@ export function cluster(databaseUrl: string, options: { leaseMs?: number } = {})
       for (const w of workers) w.signal('SIGKILL');
       await Promise.all(workers.map((w) => w.done.catch(() => undefined)));
       await queue.close();
+      // After the workers: a worker's next claim re-creates a deleted stream with its group.
+      await dropTestPrefix(prefix);
     },
   };
 }

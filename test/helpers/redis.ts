@@ -35,3 +35,13 @@ export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
 }
+
+/** dropPrefix on a connection of its own (for cleanup after processes that used the prefix). */
+export async function dropTestPrefix(prefix: string): Promise<void> {
+  const redis = await connectRedis();
+  try {
+    await dropPrefix(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
+}
