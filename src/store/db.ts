@@ -74,6 +74,11 @@ export function hotDb(db: Db): Db {
   return hotDbs.get(db) ?? db;
 }
 
+/** The rows of `db.execute()`: postgres.js answers an array of rows, PGlite an object holding them. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as T[];
+}
+
 /** Postgres when a URL is given, else PGlite under the data directory: same schema, same migrations. */
 export function openStore(options: StoreOptions): Store {
   if (options.databaseUrl) {

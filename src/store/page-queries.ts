@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from './db.ts';
+import { type Db, rowsOf } from './db.ts';
 
 /** Queries only the pages need. */
 
@@ -36,7 +36,7 @@ export async function recentRunsByWorkflow(
       order by created_at desc, id desc
       limit ${perWorkflow}
     ) r`);
-  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Row[];
+  const rows = rowsOf<Row>(result);
   for (const row of rows) {
     out.get(row.workflow)?.push({
       id: row.id,

@@ -1,7 +1,7 @@
 import { and, eq, or, sql } from 'drizzle-orm';
 import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
-import { type Db, hotDb } from './db.ts';
+import { type Db, hotDb, rowsOf } from './db.ts';
 import { type NewRun, runValues } from './runs.ts';
 import { type RunRow, runs } from './schema.ts';
 import { renderedOnce } from './statements.ts';
@@ -45,11 +45,11 @@ async function insertRunRows(db: Db, inputs: NewRun[]): Promise<Map<string, RunR
     })),
   );
   const result = await hotDb(db).execute(insertRunsSql(json));
-  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+  const rows = rowsOf<{
     id: string;
     created_ms: number | string;
     enqueued_ms: number | string;
-  }[];
+  }>(result);
   const byInput = new Map(inputs.map((input) => [input.id as string, input]));
   const out = new Map<string, RunRow>();
   for (const row of rows) {

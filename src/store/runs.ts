@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 
 import type { TriggerData, TriggerType } from '../engine/types.ts';
 import { batcher } from '../util/batcher.ts';
 import { uuidv7 } from '../util/ids.ts';
-import { type Db, hotDb } from './db.ts';
+import { type Db, hotDb, rowsOf } from './db.ts';
 import { type RunRow, runs } from './schema.ts';
 import { renderedOnce } from './statements.ts';
 
@@ -150,13 +150,13 @@ export async function claimRuns(
 ): Promise<ClaimedRun[]> {
   if (runIds.length === 0) return [];
   const result = await hotDb(db).execute(claimStatement(owner, runIds, leaseMs));
-  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+  const rows = rowsOf<{
     id: string;
     fence: number;
     version_id: string;
     trigger: unknown;
     parent_run_id: string | null;
-  }[];
+  }>(result);
   return rows.map((r) => ({
     id: r.id,
     fence: Number(r.fence),
@@ -232,10 +232,10 @@ export async function renewLeases(
 ): Promise<Map<string, LeaseState>> {
   if (held.length === 0) return new Map();
   const result = await hotDb(db).execute(renewStatement(owner, held, leaseMs));
-  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+  const rows = rowsOf<{
     id: string;
     cancel: boolean;
-  }[];
+  }>(result);
   const kept = new Map(rows.map((r) => [r.id, r.cancel]));
   return new Map(
     held.map((h) => [h.runId, { kept: kept.has(h.runId), cancelRequested: kept.get(h.runId) === true }]),
@@ -306,9 +306,9 @@ const finishBatchers = new WeakMap<Db, (input: FinishInput) => Promise<boolean |
 async function finishBatch(db: Db, inputs: FinishInput[]): Promise<(boolean | { error: unknown })[]> {
   try {
     const result = await hotDb(db).execute(finishStatement(inputs));
-    const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+    const rows = rowsOf<{
       id: string;
-    }[];
+    }>(result);
     const done = new Set(rows.map((r) => r.id));
     return inputs.map((input) => done.has(input.run_id));
   } catch (error) {

@@ -3,7 +3,7 @@ import type { TaskLogEvent, TaskStatus, TaskStatusEvent } from '../engine/events
 import type { TaskResult } from '../engine/types.ts';
 import { BatonError, type SerializedError } from '../errors.ts';
 import { batcher } from '../util/batcher.ts';
-import { type Db, hotDb } from './db.ts';
+import { type Db, hotDb, rowsOf } from './db.ts';
 import { FencedError, withFence } from './fence.ts';
 import { capError, capJson, cleanText } from './json-cap.ts';
 import type { Lease } from './runs.ts';
@@ -148,12 +148,8 @@ const rowKey = (runId: string, taskId: string, attempt: number) => `${runId}\u00
  */
 async function writeTaskRows(db: Db, rows: TaskRowInput[]): Promise<Set<string>> {
   const result = await hotDb(db).execute(taskRowsStatement(rows));
-  const out = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
-  return new Set(
-    (out as { run_id: string; task_id: string; attempt: number }[]).map((r) =>
-      rowKey(r.run_id, r.task_id, Number(r.attempt)),
-    ),
-  );
+  const out = rowsOf<{ run_id: string; task_id: string; attempt: number }>(result);
+  return new Set(out.map((r) => rowKey(r.run_id, r.task_id, Number(r.attempt))));
 }
 
 /** The upsert of writeTaskRows (exported so tests can check its plan). */

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
-import type { Db } from './db.ts';
+import { type Db, rowsOf } from './db.ts';
 import {
   type PollerRow,
   pollers,
@@ -14,10 +14,7 @@ import {
 
 /** The database clock: every instance reads the same time, whatever its own clock says. */
 export async function databaseNow(db: Db): Promise<Date> {
-  const rows = await db.execute<{ now: Date | string }>(sql`select clock_timestamp() as now`);
-  const row = (
-    Array.isArray(rows) ? rows[0] : (rows as unknown as { rows: { now: Date | string }[] }).rows[0]
-  ) as { now: Date | string } | undefined;
+  const [row] = rowsOf<{ now: Date | string }>(await db.execute(sql`select clock_timestamp() as now`));
   if (!row) throw new Error('the database did not say what time it is');
   return new Date(row.now);
 }
