@@ -65,9 +65,9 @@ export const GIT_HOOK_PATH = '/hooks/_git';
 type Env = { Variables: { delivery: Delivery } };
 
 /**
- * `POST /hooks/<name or custom path>`: verify, parse, validate, dedupe, then commit and enqueue
- * a run and answer 202 at once (200 for a repeated delivery, with the first run). Nothing that
- * is refused creates a run. Typed errors are answered by the app's error handler.
+ * `POST /hooks/<name or custom path>`: verify, parse, validate, dedupe, then commit a run and
+ * answer 202 at once (200 for a repeated delivery, with the first run); the enqueue follows the
+ * answer. Nothing that is refused creates a run. Typed errors are answered by the app's error handler.
  */
 export function webhookRoutes(deps: ApiDeps, options: WebhookRouteOptions = {}): Hono<Env> {
   // One variable per delivery, not a scan of the whole environment.

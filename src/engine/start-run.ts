@@ -53,13 +53,10 @@ export async function startRun(
     ...(request.parentRunId ? { parentRunId: request.parentRunId } : {}),
   });
   if (result.created) {
-    // The run is committed (with enqueued_at set): a lost enqueue only delays it until the
-    // reconciler's grace time has passed.
-    try {
-      await deps.queue.enqueue(result.run.id);
-    } catch (err) {
-      deps.onEnqueueError?.(result.run.id, err);
-    }
+    // Not awaited: the commit is what the caller is promised. The run is committed with
+    // enqueued_at set, so a lost enqueue only delays it until the reconciler's grace time.
+    const runId = result.run.id;
+    deps.queue.enqueue(runId).catch((err: unknown) => deps.onEnqueueError?.(runId, err));
   }
   return result;
 }

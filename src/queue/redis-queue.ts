@@ -6,6 +6,8 @@ import type { Queue, QueueMessage } from './queue.ts';
 const GROUP = 'workers';
 /** Lowest wait of a failed claim, so a caller polling with blockMs 0 still cannot spin on a dead Redis. */
 const MIN_DOWN_WAIT_MS = 1000;
+/** How long close() waits for enqueues still on their way to Redis. */
+const CLOSE_DRAIN_MS = 2000;
 
 /**
  * Options for the clients `connect` creates: reconnect forever with a capped backoff (a worker
@@ -55,6 +57,8 @@ export class RedisQueue implements Queue {
   private readonly closing = new AbortController();
   private readonly ackBatch: (id: string) => Promise<undefined>;
   private readonly enqueueBatch: (runId: string) => Promise<undefined>;
+  /** Enqueues not yet answered by Redis: callers need not wait for them, close() does. */
+  private readonly adding = new Set<Promise<undefined>>();
 
   constructor(options: RedisQueueOptions, ownsMain = false) {
     this.redis = options.redis;
@@ -85,7 +89,13 @@ export class RedisQueue implements Queue {
 
   /** Runs committed together (one group-committed INSERT) are added by one command. */
   async enqueue(runId: string): Promise<void> {
-    await this.guard(() => this.enqueueBatch(runId));
+    const adding = this.guard(() => this.enqueueBatch(runId));
+    this.adding.add(adding);
+    try {
+      await adding;
+    } finally {
+      this.adding.delete(adding);
+    }
   }
 
   /**
@@ -184,6 +194,17 @@ export class RedisQueue implements Queue {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    // Enqueues of committed runs go out first; one Redis never answers is left to the reconciler.
+    if (this.adding.size > 0) {
+      const waited = new AbortController();
+      const timeout = sleep(CLOSE_DRAIN_MS, waited.signal);
+      const drain = async () => {
+        while (this.adding.size > 0) await Promise.allSettled([...this.adding]);
+      };
+      await Promise.race([drain(), timeout]);
+      waited.abort();
+    }
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();

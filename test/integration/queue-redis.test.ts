@@ -237,6 +237,17 @@ describe('RedisQueue', () => {
     expect(await q.depth()).toBe(2);
   });
 
+  it('close sends the enqueues still on their way first (callers need not wait for them)', async () => {
+    const q = RedisQueue.connect(REDIS_TEST_URL, prefix);
+    const ids = Array.from({ length: 20 }, (_, i) => `run-${i}`);
+    const adding = ids.map((id) => q.enqueue(id));
+    await q.close();
+    await Promise.all(adding);
+    const entries = await redis.xrange(`${prefix}:runs`, '-', '+');
+    expect(entries.map(([, fields]) => fields[1])).toEqual(ids);
+    await expect(q.enqueue('late')).rejects.toThrow(QueueUnavailableError);
+  });
+
   it('openQueue picks Redis when a URL is set', async () => {
     const q = openQueue({ redisUrl: REDIS_TEST_URL, prefix });
     try {

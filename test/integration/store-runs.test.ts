@@ -1,5 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRun } from '../../src/engine/start-run.ts';
+import { MemoryQueue } from '../../src/queue/memory-queue.ts';
 import type { Db } from '../../src/store/db.ts';
 import { createRunBatched } from '../../src/store/run-inserts.ts';
 import {
@@ -411,5 +413,39 @@ describe('renewLeases', () => {
     // The new owner's lease is untouched.
     expect((await getRun(db, takenOver.id))?.leaseOwner).toBe('worker-b');
     expect(await renewLeases(db, 'worker-a', [], 60_000)).toEqual(new Map());
+  });
+});
+
+describe('startRun', () => {
+  const workflow = makeWorkflow({ tasks: { a: { action: 'work' } } }, 'start-test');
+  const trigger = { type: 'api' as const, inputs: {} };
+
+  it('answers once the run is committed, without waiting for the queue', async () => {
+    const enqueued: string[] = [];
+    // A Redis that never answers: the caller must not wait for it.
+    const queue = new MemoryQueue();
+    queue.enqueue = (runId: string) => {
+      enqueued.push(runId);
+      return new Promise<void>(() => {});
+    };
+    const { run, created } = await startRun({ db, queue }, { workflow, trigger });
+    expect(created).toBe(true);
+    expect(enqueued).toEqual([run.id]);
+    expect((await getRun(db, run.id))?.status).toBe('queued');
+  });
+
+  it('reports a failed enqueue with the run id, and the run stays committed for the reconciler', async () => {
+    const failures: [string, unknown][] = [];
+    const queue = new MemoryQueue();
+    queue.enqueue = () => Promise.reject(new Error('redis is gone'));
+    const { run } = await startRun(
+      { db, queue, onEnqueueError: (runId, err) => failures.push([runId, err]) },
+      { workflow, trigger },
+    );
+    await waitFor(() => failures.length === 1);
+    expect(failures).toEqual([[run.id, new Error('redis is gone')]]);
+    const row = await getRun(db, run.id);
+    expect(row?.status).toBe('queued');
+    expect(row?.enqueuedAt).toBeInstanceOf(Date);
   });
 });
