@@ -21,17 +21,24 @@ export interface NamedEntry extends WorkflowEntry {
 /** Every workflow file with a name (from `name:`, or its path for files too broken to say). */
 export function namedEntries(deps: ApiDeps): NamedEntry[] {
   const root = resolve(deps.config.workflowsDir);
-  const out: NamedEntry[] = deps.registry
-    .entries()
-    .map((entry) => ({ ...entry, name: entry.name ?? defaultWorkflowName(entry.file, root) }));
+  const out: NamedEntry[] = deps.registry.entries().map((entry) => ({ ...entry, name: nameOf(entry, root) }));
   const seen = new Set(out.map((e) => e.name));
   for (const [name, workflow] of deps.registry.workflows()) {
-    if (!seen.has(name)) {
-      out.push({ file: workflow.source.file, name, workflow, problems: [], loadedAt: new Date(0) });
-    }
+    if (!seen.has(name)) out.push(fileless(name, workflow));
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
+
+const nameOf = (entry: WorkflowEntry, root: string) => entry.name ?? defaultWorkflowName(entry.file, root);
+
+/** A workflow the registry holds without a file entry of its own. */
+const fileless = (name: string, workflow: Workflow): NamedEntry => ({
+  file: workflow.source.file,
+  name,
+  workflow,
+  problems: [],
+  loadedAt: new Date(0),
+});
 
 /**
  * The entry for `name`: a file that loads wins over a broken one claiming the same name. The same
@@ -41,17 +48,14 @@ export function findEntry(deps: ApiDeps, name: string): NamedEntry | undefined {
   const root = resolve(deps.config.workflowsDir);
   let first: NamedEntry | undefined;
   for (const entry of deps.registry.entries()) {
-    const entryName = entry.name ?? defaultWorkflowName(entry.file, root);
-    if (entryName !== name) continue;
-    const named = { ...entry, name: entryName };
+    if (nameOf(entry, root) !== name) continue;
+    const named = { ...entry, name };
     if (entry.workflow && entry.problems.length === 0) return named;
     first ??= named;
   }
   if (first) return first;
   const workflow = deps.registry.workflows().get(name);
-  return workflow
-    ? { file: workflow.source.file, name, workflow, problems: [], loadedAt: new Date(0) }
-    : undefined;
+  return workflow ? fileless(name, workflow) : undefined;
 }
 
 /** A path under the workflows folder is shown relative to it; anything else as it is. */

@@ -53,6 +53,7 @@ export class RedisQueue implements Queue {
   /** XAUTOCLAIM cursor: repeated claims walk the whole PEL instead of rescanning its head. */
   private cursor = '0-0';
   private closed = false;
+  private shutdown: Promise<void> | undefined;
   private lastConnectionError: Error | undefined;
   private readonly closing = new AbortController();
   private readonly ackBatch: (id: string) => Promise<undefined>;
@@ -193,24 +194,25 @@ export class RedisQueue implements Queue {
     return await this.guard(() => this.redis.xlen(this.key));
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Enqueues of committed runs go out first; one Redis never answers is left to the reconciler.
-    if (this.adding.size > 0) {
-      const waited = new AbortController();
-      const timeout = sleep(CLOSE_DRAIN_MS, waited.signal);
-      const drain = async () => {
-        while (this.adding.size > 0) await Promise.allSettled([...this.adding]);
-      };
-      await Promise.race([drain(), timeout]);
-      waited.abort();
-    }
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.shutdown ??= this.closeOnce();
+    return this.shutdown;
+  }
+
+  private async closeOnce(): Promise<void> {
+    // Enqueues of committed runs go out first; those Redis never answers are left to the reconciler.
+    const gaveUp = new AbortController();
+    await Promise.race([this.drainEnqueues(), sleep(CLOSE_DRAIN_MS, gaveUp.signal)]);
+    gaveUp.abort();
     this.closed = true;
     this.closing.abort();
     // disconnect, not quit: QUIT would queue behind a pending BLOCK.
     this.blocking.disconnect();
     if (this.ownsMain) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async drainEnqueues(): Promise<void> {
+    while (this.adding.size > 0) await Promise.allSettled([...this.adding]);
   }
 
   private async claimOnce(
